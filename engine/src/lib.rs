@@ -1,1 +1,20 @@
+//! ocp-engine: koku's OCP daily-summary step (Pod rows of `reporting_ocpusagelineitem_daily_summary`)
+//! computed from koku's Parquet without Trino. See `docs/architecture.md` for the data flow and
+//! `../shared/spec/ocp-daily-summary.md` for the semantics every module cites.
 
+pub mod capacity;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod inputs;
+pub mod labels;
+pub mod like;
+pub mod memory;
+pub mod numeric;
+pub mod pod;
+pub mod postgres;
+pub mod run;
+pub mod sink;
+pub mod source;
+pub mod summary;
+pub mod window;

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `ocp-engine` command: parses flags and config, runs the library, prints the report.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

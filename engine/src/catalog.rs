@@ -1,0 +1,120 @@
+//! The catalog tables the summary reads from PostgreSQL (spec §2.4): enabled tag keys and
+//! cost-category patterns, plus the report period koku looks up before it runs (spec §1.2 step 2).
+//! For the embedded default they come from the config file's `[catalog]` table instead.
+
+use chrono::NaiveDate;
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::config::{CostCategoryPattern, InlineCatalog};
+use crate::error::{Error, Result};
+use crate::postgres::quote_ident;
+
+/// What the summary needs from koku's catalog tables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalog {
+    /// `reporting_enabledtagkeys.key` where `enabled AND provider_type = 'OCP'`, sorted.
+    pub enabled_tag_keys: Vec<String>,
+    /// Rows of `reporting_ocp_cost_category_namespace`, sorted by pattern.
+    pub cost_categories: Vec<CostCategoryPattern>,
+}
+
+/// The `reporting_ocpusagereportperiod` row of a source's month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportPeriod {
+    pub id: i32,
+    pub cluster_id: String,
+    pub cluster_alias: Option<String>,
+}
+
+impl Catalog {
+    /// The catalog given in a config file.
+    pub fn inline(catalog: &InlineCatalog) -> Self {
+        let mut enabled_tag_keys = catalog.enabled_tag_keys.clone();
+        enabled_tag_keys.sort();
+        enabled_tag_keys.dedup();
+        let mut cost_categories = catalog.cost_category_namespaces.clone();
+        cost_categories.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+        Catalog {
+            enabled_tag_keys,
+            cost_categories,
+        }
+    }
+
+    /// Reads the catalog from koku's tables in `schema`.
+    pub async fn from_postgres(client: &Client, schema: &str) -> Result<Self> {
+        let schema_sql = quote_ident(schema);
+        let keys = client
+            .query(
+                &format!(
+                    "SELECT key FROM {schema_sql}.reporting_enabledtagkeys \
+                     WHERE enabled AND provider_type = 'OCP' ORDER BY key"
+                ),
+                &[],
+            )
+            .await
+            .map_err(|e| query_error(schema, "reporting_enabledtagkeys", e))?;
+        let patterns = client
+            .query(
+                &format!(
+                    "SELECT namespace, cost_category_id FROM \
+                     {schema_sql}.reporting_ocp_cost_category_namespace ORDER BY namespace"
+                ),
+                &[],
+            )
+            .await
+            .map_err(|e| query_error(schema, "reporting_ocp_cost_category_namespace", e))?;
+        Ok(Catalog {
+            enabled_tag_keys: keys.iter().map(|row| row.get(0)).collect(),
+            cost_categories: patterns
+                .iter()
+                .map(|row| CostCategoryPattern {
+                    pattern: row.get(0),
+                    cost_category_id: row.get(1),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// koku's report period for `source` and the month starting `month_start`, if it exists.
+pub async fn report_period(
+    client: &Client,
+    schema: &str,
+    source: Uuid,
+    month_start: NaiveDate,
+) -> Result<Option<ReportPeriod>> {
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT id, cluster_id, cluster_alias FROM {}.reporting_ocpusagereportperiod \
+                 WHERE provider_id = $1 AND report_period_start::date = $2",
+                quote_ident(schema)
+            ),
+            &[&source, &month_start],
+        )
+        .await
+        .map_err(|e| query_error(schema, "reporting_ocpusagereportperiod", e))?;
+    Ok(row.map(|row| ReportPeriod {
+        id: row.get(0),
+        cluster_id: row.get(1),
+        cluster_alias: row.get(2),
+    }))
+}
+
+/// A missing schema or table is the operator's setting; anything else is the server's.
+pub(crate) fn query_error(schema: &str, table: &str, e: tokio_postgres::Error) -> Error {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(code)
+            if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME =>
+        {
+            Error::input(format!(
+                "table {schema}.{table} does not exist (setting postgres.schema / --schema): {e}. \
+                 Point --schema at the koku tenant schema, or create the tables with \
+                 `ocp-engine ddl`."
+            ))
+        }
+        _ => Error::infrastructure(format!("PostgreSQL query on {schema}.{table} failed: {e}")),
+    }
+}

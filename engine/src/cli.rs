@@ -1,0 +1,298 @@
+//! Flags, config file and environment resolved into a [`RunRequest`]; the report printed.
+//!
+//! Exit codes: 0 success, 2 bad input (flags, config, Parquet, labels), 3 infrastructure
+//! (PostgreSQL, S3, disk), 1 an internal error.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use uuid::Uuid;
+
+use ocp_engine::config::ConfigFile;
+use ocp_engine::error::{Error, Result};
+use ocp_engine::postgres::koku_tables_sql;
+use ocp_engine::run::{run, CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
+use ocp_engine::source::S3Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "ocp-engine",
+    version,
+    about = "Computes koku's OpenShift daily summary (reporting_ocpusagelineitem_daily_summary) \
+             from koku's Parquet, without Trino.",
+    long_about = "Computes the rows that koku's Trino script reporting_ocpusagelineitem_daily_summary.sql \
+                  writes for one OpenShift source and a date range inside one month, from the same \
+                  Parquet files (S3/MinIO or a local folder), and writes them to koku's PostgreSQL \
+                  table in one transaction (deleting the rows koku would delete first) or to a file.\n\n\
+                  Settings come from --config FILE, then OCP_ENGINE_* environment variables, then flags \
+                  (later wins). S3 credentials come from the usual AWS_* variables.\n\n\
+                  Exit codes: 0 success, 2 bad input, 3 infrastructure failure (PostgreSQL, S3, disk)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise one source for a date range (Pod rows) and write the rows.
+    Aggregate(AggregateArgs),
+    /// Print the DDL of the koku tables the engine reads and writes, for a schema.
+    Ddl {
+        /// Tenant schema to create the tables in.
+        #[arg(long, env = "OCP_ENGINE_SCHEMA")]
+        schema: String,
+    },
+}
+
+#[derive(Args)]
+struct AggregateArgs {
+    /// TOML config file (see docs/operations.md); flags and environment override it.
+    #[arg(long, short, env = "OCP_ENGINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where koku's data/ tree is: a local folder, or s3://BUCKET[/PREFIX].
+    #[arg(long, env = "OCP_ENGINE_INPUT")]
+    input: Option<String>,
+    /// S3 endpoint URL for MinIO or another S3-compatible server (else AWS_ENDPOINT).
+    #[arg(long, env = "OCP_ENGINE_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// koku's account folder: the tenant schema without a leading "acct" (e.g. org1234567).
+    #[arg(long, env = "OCP_ENGINE_ACCOUNT")]
+    account: Option<String>,
+    /// The OpenShift source (provider) UUID.
+    #[arg(long = "source", env = "OCP_ENGINE_SOURCE")]
+    source_uuid: Option<Uuid>,
+    /// First day to summarise (YYYY-MM-DD).
+    #[arg(long)]
+    start: Option<NaiveDate>,
+    /// Last day to summarise, inclusive, in the same month (YYYY-MM-DD).
+    #[arg(long)]
+    end: Option<NaiveDate>,
+    /// reporting_ocpusagereportperiod.id of the rows; looked up in PostgreSQL when omitted.
+    #[arg(long)]
+    report_period_id: Option<i32>,
+    /// cluster_id written on every row; from the report period when omitted.
+    #[arg(long)]
+    cluster_id: Option<String>,
+    /// cluster_alias written on every row; from the report period when omitted.
+    #[arg(long)]
+    cluster_alias: Option<String>,
+    /// PostgreSQL URL (catalog and sink), e.g. postgresql://koku@db:5432/koku.
+    #[arg(long, env = "OCP_ENGINE_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// koku tenant schema in PostgreSQL (e.g. org1234567).
+    #[arg(long, env = "OCP_ENGINE_SCHEMA")]
+    schema: Option<String>,
+    /// Write the rows to this .parquet or .csv file instead of PostgreSQL.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar, only the final report.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ddl { schema } => {
+            println!("{}", koku_tables_sql(&schema));
+            Ok(())
+        }
+        Command::Aggregate(args) => aggregate(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            let kind = match error {
+                Error::Input(_) => "bad input",
+                Error::Infrastructure(_) => "infrastructure failure",
+            };
+            eprintln!("ocp-engine: {kind}: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+fn aggregate(args: AggregateArgs) -> Result<()> {
+    let quiet = args.quiet;
+    let request = resolve(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::infrastructure(format!("cannot start the async runtime: {e}")))?;
+    let progress = progress_bar(quiet);
+    let report = runtime.block_on(run(&request, &progress));
+    progress.finish_and_clear();
+    let report = report?;
+    print_report(&request, &report);
+    Ok(())
+}
+
+/// Config file first, then flags and environment (clap merges those two).
+fn resolve(args: AggregateArgs) -> Result<RunRequest> {
+    let file = match &args.config {
+        Some(path) => ConfigFile::load(path)?,
+        None => ConfigFile::default(),
+    };
+    let missing = |what: &str, flag: &str, key: &str| {
+        Error::input(format!(
+            "{what} is not set: pass {flag} or set {key} in the config file"
+        ))
+    };
+    let location = args
+        .input
+        .or(file.source.location)
+        .ok_or_else(|| missing("the input location", "--input", "source.location"))?;
+    let account = args
+        .account
+        .or(file.source.account)
+        .ok_or_else(|| missing("the account", "--account", "source.account"))?;
+    let source_uuid = match args.source_uuid {
+        Some(uuid) => uuid,
+        None => {
+            let text = file
+                .source
+                .source_uuid
+                .ok_or_else(|| missing("the source UUID", "--source", "source.source_uuid"))?;
+            Uuid::parse_str(&text).map_err(|e| {
+                Error::input(format!("source.source_uuid {text:?} is not a UUID: {e}"))
+            })?
+        }
+    };
+    let date = |flag: Option<NaiveDate>, text: Option<String>, name: &str| -> Result<NaiveDate> {
+        match (flag, text) {
+            (Some(date), _) => Ok(date),
+            (None, Some(text)) => NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
+                Error::input(format!(
+                    "period.{name} {text:?} is not a YYYY-MM-DD date: {e}"
+                ))
+            }),
+            (None, None) => Err(missing(
+                &format!("the {name} date"),
+                &format!("--{name}"),
+                &format!("period.{name}"),
+            )),
+        }
+    };
+    let start = date(args.start, file.period.start, "start")?;
+    let end = date(args.end, file.period.end, "end")?;
+    let postgres_url = args.postgres_url.or(file.postgres.url);
+    let schema = args.schema.or(file.postgres.schema);
+    let postgres = match (postgres_url, schema) {
+        (Some(url), Some(schema)) => Some(PostgresTarget { url, schema }),
+        (Some(_), None) => {
+            return Err(missing(
+                "the PostgreSQL schema",
+                "--schema",
+                "postgres.schema",
+            ))
+        }
+        (None, _) => None,
+    };
+    let catalog = match (&postgres, file.catalog) {
+        (Some(_), _) => CatalogSource::Postgres,
+        (None, Some(inline)) => CatalogSource::Inline(inline),
+        (None, None) => return Err(Error::input(
+            "no catalog: set --postgres-url and --schema (koku's tables), or a [catalog] table \
+                 in the config file",
+        )),
+    };
+    let output = match args.out {
+        Some(path) => Output::File(path),
+        None if postgres.is_some() => Output::Postgres,
+        None => {
+            return Err(Error::input(
+                "no output: pass --out FILE (.parquet or .csv), or --postgres-url and --schema",
+            ))
+        }
+    };
+    Ok(RunRequest {
+        location,
+        s3: S3Settings {
+            endpoint: args.s3_endpoint.or(file.source.s3_endpoint),
+            region: file.source.s3_region,
+        },
+        account,
+        source_uuid,
+        start,
+        end,
+        report_period_id: args.report_period_id.or(file.period.report_period_id),
+        cluster_id: args.cluster_id.or(file.period.cluster_id),
+        cluster_alias: args.cluster_alias.or(file.period.cluster_alias),
+        catalog,
+        postgres,
+        output,
+    })
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("reading Parquet {bar:30} {pos}/{len} files {elapsed}")
+            .expect("the template is valid"),
+    );
+    bar
+}
+
+fn print_report(request: &RunRequest, report: &RunReport) {
+    let mib = |bytes: Option<u64>| {
+        bytes.map_or("n/a".to_string(), |b| {
+            format!("{:.1} MiB", b as f64 / 1048576.0)
+        })
+    };
+    println!(
+        "ocp-engine {} run {}",
+        env!("CARGO_PKG_VERSION"),
+        report.run_id
+    );
+    println!(
+        "source {} days {}..{} (requested start {})",
+        request.source_uuid, report.effective_start, report.end, request.start
+    );
+    for (table, files) in &report.files_per_table {
+        println!("  read {files:>4} files of {table}");
+    }
+    let rows: Vec<String> = report
+        .rows_per_data_source
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let destination = match &request.output {
+        Output::File(path) => path.display().to_string(),
+        Output::Postgres => format!(
+            "PostgreSQL schema {} ({} old rows deleted)",
+            request.postgres.as_ref().map_or("", |p| p.schema.as_str()),
+            report.rows_deleted
+        ),
+    };
+    println!(
+        "rows: {} → {destination}",
+        if rows.is_empty() {
+            "none".to_string()
+        } else {
+            rows.join(", ")
+        }
+    );
+    println!("{:<10} {:>10} {:>12}", "phase", "seconds", "peak RSS");
+    for phase in &report.phases {
+        println!(
+            "{:<10} {:>10.3} {:>12}",
+            phase.name,
+            phase.elapsed.as_secs_f64(),
+            mib(phase.peak_rss_bytes)
+        );
+    }
+    println!(
+        "{:<10} {:>10.3} {:>12}",
+        "total",
+        report.total_elapsed().as_secs_f64(),
+        mib(report.peak_rss_bytes())
+    );
+}

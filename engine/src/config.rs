@@ -1,0 +1,111 @@
+//! The engine's configuration file (TOML) and the run parameters it resolves to.
+//!
+//! A config file names where koku's Parquet lives, which source and dates to aggregate, where the
+//! catalog comes from (PostgreSQL, or the `[catalog]` table for the embedded default) and where the
+//! rows go. Command-line flags and environment variables override the file (see `cli`).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The whole config file. Every section is optional so that flags can supply what is missing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub source: SourceSection,
+    #[serde(default)]
+    pub period: PeriodSection,
+    /// Catalog tables given inline, used when no PostgreSQL catalog is configured.
+    pub catalog: Option<InlineCatalog>,
+    #[serde(default)]
+    pub postgres: PostgresSection,
+}
+
+/// Where koku's Parquet is and which source to read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// A local folder (path or `file://` URL) or `s3://bucket[/prefix]` holding koku's `data/` tree.
+    /// A relative path is taken relative to the config file's folder.
+    pub location: Option<String>,
+    /// koku's account folder: the tenant schema without a leading `acct` (e.g. `org1234567`).
+    pub account: Option<String>,
+    /// The OpenShift source (provider) UUID.
+    pub source_uuid: Option<String>,
+    /// S3 endpoint (MinIO etc.); otherwise `AWS_ENDPOINT` or AWS's default.
+    pub s3_endpoint: Option<String>,
+    /// S3 region; otherwise `AWS_REGION`, else `us-east-1`.
+    pub s3_region: Option<String>,
+}
+
+/// The date range and the identity of the rows written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodSection {
+    /// First day, `YYYY-MM-DD`.
+    pub start: Option<String>,
+    /// Last day, inclusive, same month as `start`.
+    pub end: Option<String>,
+    /// `reporting_ocpusagereportperiod.id`; looked up in PostgreSQL when absent.
+    pub report_period_id: Option<i32>,
+    pub cluster_id: Option<String>,
+    pub cluster_alias: Option<String>,
+}
+
+/// Enabled tag keys and cost-category patterns given in the file instead of PostgreSQL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InlineCatalog {
+    /// Keys enabled for OCP in `reporting_enabledtagkeys` (after koku strips `label_`).
+    #[serde(default)]
+    pub enabled_tag_keys: Vec<String>,
+    /// Rows of `reporting_ocp_cost_category_namespace`.
+    #[serde(default)]
+    pub cost_category_namespaces: Vec<CostCategoryPattern>,
+}
+
+/// One `reporting_ocp_cost_category_namespace` row: a LIKE pattern and its category.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CostCategoryPattern {
+    pub pattern: String,
+    pub cost_category_id: i32,
+}
+
+/// PostgreSQL used as catalog and (unless a file output is chosen) as sink.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSection {
+    /// libpq-style URL or key=value string, e.g. `postgresql://koku@db:5432/koku`.
+    pub url: Option<String>,
+    /// The tenant schema holding koku's tables (e.g. `org1234567`).
+    pub schema: Option<String>,
+}
+
+impl ConfigFile {
+    /// Reads and parses a config file; relative `source.location` paths are resolved against
+    /// the file's folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::input(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        let mut config: ConfigFile = toml::from_str(&text).map_err(|e| {
+            Error::input(format!("config file {} is not valid: {e}", path.display()))
+        })?;
+        if let Some(location) = &config.source.location {
+            let is_url = location.contains("://");
+            if !is_url && Path::new(location).is_relative() {
+                let base = path.parent().unwrap_or(Path::new("."));
+                config.source.location = Some(base.join(location).to_string_lossy().into_owned());
+            }
+        }
+        Ok(config)
+    }
+
+    /// The file's text, as `load` reads it back.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises to TOML")
+    }
+}

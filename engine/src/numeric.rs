@@ -1,0 +1,179 @@
+//! Doubles to koku's `numeric(33,15)`, rounded the way Trino's insert-time cast rounds them
+//! (spec §3 statement 4, §7.3): take the shortest decimal string that reads back as the same double
+//! (Java's `BigDecimal.valueOf`), then round half up to 15 decimal places.
+//!
+//! The result is an unscaled `i128` (value × 10^15), which every sink uses: the Parquet sink as
+//! `Decimal128(33, 15)`, the CSV sink as text, the PostgreSQL sink as binary `NUMERIC`.
+
+use std::fmt;
+
+/// Decimal places of koku's numeric columns.
+pub const SCALE: u32 = 15;
+/// Total digits of koku's numeric columns.
+pub const PRECISION: u8 = 33;
+
+/// A value of a `numeric(33,15)` column: `unscaled × 10^-15`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Numeric(pub i128);
+
+/// Why a double cannot become `numeric(33,15)`; Trino fails the whole insert in these cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumericError {
+    NotFinite(String),
+    TooLarge(String),
+}
+
+impl fmt::Display for NumericError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NumericError::NotFinite(v) => write!(f, "{v} is not a finite number"),
+            NumericError::TooLarge(v) => write!(f, "{v} does not fit numeric(33,15)"),
+        }
+    }
+}
+
+impl Numeric {
+    /// Rounds `x` as Trino does: shortest round-trip decimal, then HALF_UP to 15 places.
+    pub fn from_f64(x: f64) -> Result<Numeric, NumericError> {
+        if !x.is_finite() {
+            return Err(NumericError::NotFinite(x.to_string()));
+        }
+        // `{:e}` prints the shortest digits that read back as `x`: "-1.2345e-7".
+        let text = format!("{x:e}");
+        let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
+        let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+        let negative = mantissa.starts_with('-');
+        let digits: Vec<u8> = mantissa
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|b| b - b'0')
+            .collect();
+        // value = 0.d1d2d3... × 10^(exponent + 1); digit i (0-based) has weight 10^(exponent - i).
+        // Keep the digits of weight >= 10^-15, then round half up on the first dropped digit.
+        let kept = (exponent + SCALE as i32 + 1).max(0) as usize;
+        let mut unscaled: i128 = 0;
+        for i in 0..kept {
+            let digit = digits.get(i).copied().unwrap_or(0) as i128;
+            unscaled = unscaled
+                .checked_mul(10)
+                .and_then(|u| u.checked_add(digit))
+                .ok_or_else(|| NumericError::TooLarge(x.to_string()))?;
+        }
+        if digits.get(kept).is_some_and(|&d| d >= 5) {
+            unscaled += 1;
+        }
+        if unscaled >= 10i128.pow(PRECISION as u32) {
+            return Err(NumericError::TooLarge(x.to_string()));
+        }
+        Ok(Numeric(if negative { -unscaled } else { unscaled }))
+    }
+
+    /// Base-10000 digits of the PostgreSQL binary `NUMERIC` wire format: `(weight, digits)` with
+    /// value = Σ digits[i] × 10000^(weight - i). Leading and trailing zero groups are removed.
+    pub fn base10000(&self) -> (i16, Vec<i16>) {
+        // Scale 15 is not a multiple of 4: shift to scale 16 so groups align on the point.
+        let mut magnitude = self.0.unsigned_abs() * 10;
+        let mut groups = Vec::new(); // least significant first; groups[0..4] are the fraction
+        while magnitude > 0 {
+            groups.push((magnitude % 10_000) as i16);
+            magnitude /= 10_000;
+        }
+        if groups.is_empty() {
+            return (0, Vec::new());
+        }
+        let weight = groups.len() as i16 - 1 - 4;
+        groups.reverse();
+        while groups.last() == Some(&0) {
+            groups.pop();
+        }
+        let leading_zeros = groups.iter().take_while(|&&g| g == 0).count();
+        groups.drain(..leading_zeros);
+        (weight - leading_zeros as i16, groups)
+    }
+}
+
+impl fmt::Display for Numeric {
+    /// Plain decimal text with exactly 15 fraction digits, as PostgreSQL prints numeric(33,15).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let magnitude = self.0.unsigned_abs();
+        let unit = 10u128.pow(SCALE);
+        write!(f, "{sign}{}.{:015}", magnitude / unit, magnitude % unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(x: f64) -> String {
+        Numeric::from_f64(x).unwrap().to_string()
+    }
+
+    #[test]
+    fn exact_values_keep_their_digits() {
+        assert_eq!(text(96.0), "96.000000000000000");
+        assert_eq!(text(-2.5), "-2.500000000000000");
+        assert_eq!(text(0.0), "0.000000000000000");
+        // 16 GiB of memory = 16.0 GiB exactly.
+        assert_eq!(text(17179869184.0 / 1073741824.0), "16.000000000000000");
+    }
+
+    #[test]
+    fn rounds_half_up_on_the_shortest_decimal_not_the_binary_value() {
+        // 1/3 prints as 0.3333333333333333 (16 digits); the 16th place is 3: truncate.
+        assert_eq!(text(1.0 / 3.0), "0.333333333333333");
+        // 2/3 prints as 0.6666666666666666; the 16th place is 6: round up.
+        assert_eq!(text(2.0 / 3.0), "0.666666666666667");
+        // 5e-16 prints as "5e-16": exactly half a unit of the 15th place; HALF_UP gives 1e-15
+        // although the binary value of 5e-16 is slightly below one half-unit.
+        assert_eq!(text(5e-16), "0.000000000000001");
+        assert_eq!(text(-5e-16), "-0.000000000000001");
+        assert_eq!(text(4.9e-16), "0.000000000000000");
+        // 0.1 + 0.2 prints as 0.30000000000000004: the 17th place is dropped.
+        assert_eq!(text(0.1 + 0.2), "0.300000000000000");
+    }
+
+    #[test]
+    fn carries_through_nines() {
+        // 0.9999999999999999 (16 nines) rounds up to 1.
+        assert_eq!(text(0.9999999999999999), "1.000000000000000");
+    }
+
+    #[test]
+    fn rejects_what_trino_rejects() {
+        assert!(matches!(
+            Numeric::from_f64(f64::NAN),
+            Err(NumericError::NotFinite(_))
+        ));
+        assert!(matches!(
+            Numeric::from_f64(f64::INFINITY),
+            Err(NumericError::NotFinite(_))
+        ));
+        // 18 integer digits fit, 19 do not.
+        assert!(Numeric::from_f64(1e17).is_ok());
+        assert!(matches!(
+            Numeric::from_f64(1e18),
+            Err(NumericError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn base10000_groups_align_on_the_decimal_point() {
+        // 12345.5 = 1·10000 + 2345 + 5000/10000 → weight 1, digits [1, 2345, 5000].
+        assert_eq!(
+            Numeric::from_f64(12345.5).unwrap().base10000(),
+            (1, vec![1, 2345, 5000])
+        );
+        // 0.000000000000001 = 10/10000^4 → weight -4, digits [10].
+        assert_eq!(Numeric(1).base10000(), (-4, vec![10]));
+        // 96 → weight 0, digits [96].
+        assert_eq!(Numeric::from_f64(96.0).unwrap().base10000(), (0, vec![96]));
+        // 20000 → weight 1, digits [2] (trailing zero group dropped).
+        assert_eq!(
+            Numeric::from_f64(20000.0).unwrap().base10000(),
+            (1, vec![2])
+        );
+        assert_eq!(Numeric(0).base10000(), (0, vec![]));
+    }
+}

@@ -1,0 +1,102 @@
+//! What the catalog and the sink share about PostgreSQL: connecting, quoting the tenant schema,
+//! and the DDL the project ships for the tables it reads and writes (`engine/sql/`).
+
+use tokio_postgres::{Client, NoTls};
+
+use crate::error::{Error, Result};
+
+const KOKU_TABLES_SQL: &str = include_str!("../sql/koku_tables.sql");
+const ENGINE_RUNS_SQL: &str = include_str!("../sql/engine_runs.sql");
+
+/// Quotes `name` as a PostgreSQL identifier (`"name"`, inner quotes doubled), so a schema name is
+/// never spliced into SQL raw.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The DDL of koku's tables that the engine reads and writes, for `schema` (created if missing).
+/// Idempotent; meant for tests and for sites without koku's own migrations.
+pub fn koku_tables_sql(schema: &str) -> String {
+    KOKU_TABLES_SQL.replace("{schema}", &quote_ident(schema))
+}
+
+/// The DDL of the engine's own runs table in `schema`. Idempotent.
+pub fn engine_runs_sql(schema: &str) -> String {
+    ENGINE_RUNS_SQL.replace("{schema}", &quote_ident(schema))
+}
+
+/// Connects to `url` and drives the connection on the current tokio runtime.
+///
+/// The error names the server from the URL (its password removed) and says what to check.
+pub async fn connect(url: &str) -> Result<Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(|e| {
+        Error::infrastructure(format!(
+            "cannot connect to PostgreSQL at {} (setting postgres.url / --postgres-url / \
+             OCP_ENGINE_POSTGRES_URL): {e}. Check that the server runs and accepts this user.",
+            redact_password(url)
+        ))
+    })?;
+    tokio::spawn(async move {
+        // The client reports errors on its next call; nothing to do here but end quietly.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// `url` with any password replaced by `***`, safe to print.
+pub fn redact_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            if let Some((user, _password)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+        return url.to_string();
+    }
+    // key=value form: blank out the value of password=...
+    url.split_whitespace()
+        .map(|part| match part.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_ident_doubles_inner_quotes() {
+        assert_eq!(quote_ident("org1234567"), "\"org1234567\"");
+        assert_eq!(
+            quote_ident("a\"; DROP TABLE x; --"),
+            "\"a\"\"; DROP TABLE x; --\""
+        );
+    }
+
+    #[test]
+    fn redact_password_hides_secrets_in_both_url_forms() {
+        assert_eq!(
+            redact_password("postgresql://koku:s3cret@db:5432/koku"),
+            "postgresql://koku:***@db:5432/koku"
+        );
+        assert_eq!(
+            redact_password("host=db user=koku password=s3cret dbname=koku"),
+            "host=db user=koku password=*** dbname=koku"
+        );
+        assert_eq!(
+            redact_password("postgresql://koku@db/koku"),
+            "postgresql://koku@db/koku"
+        );
+    }
+
+    #[test]
+    fn ddl_quotes_the_schema_everywhere() {
+        let sql = koku_tables_sql("t1");
+        assert!(!sql.contains("{schema}"));
+        assert!(sql.contains("CREATE SCHEMA IF NOT EXISTS \"t1\";"));
+        assert!(sql.contains("\"t1\".reporting_ocpusagelineitem_daily_summary"));
+    }
+}

@@ -1,0 +1,305 @@
+//! One run: one source, one date range inside one month (spec §1.2). Phases, in order:
+//! read (Parquet → compact rows), labels (parse and filter), aggregate (Pod rows), write
+//! (PostgreSQL or file). Each phase is timed and its peak memory taken.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::catalog::{report_period, Catalog, ReportPeriod};
+use crate::config::InlineCatalog;
+use crate::error::{Error, Result};
+use crate::inputs::read_inputs;
+use crate::labels::EnabledKeys;
+use crate::memory::{peak_rss_bytes, reset_peak};
+use crate::pod::{filter_pod_labels, pod_rows, LabelFilter};
+use crate::sink::postgres::RunRecord;
+use crate::sink::{self, rows_per_data_source, RunIdentity};
+use crate::source::{Partition, S3Settings, ScanProgress, Source};
+use crate::summary::SummaryRow;
+use crate::window::{date_of_day, DayWindow};
+
+/// Where the catalog comes from.
+#[derive(Debug, Clone)]
+pub enum CatalogSource {
+    /// koku's tables in the PostgreSQL schema of [`RunRequest::postgres`].
+    Postgres,
+    /// Given inline (the embedded default).
+    Inline(InlineCatalog),
+}
+
+/// Where the rows go.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// koku's summary table in the PostgreSQL schema of [`RunRequest::postgres`].
+    Postgres,
+    /// A `.parquet` or `.csv` file.
+    File(PathBuf),
+}
+
+/// A PostgreSQL server and tenant schema.
+#[derive(Debug, Clone)]
+pub struct PostgresTarget {
+    pub url: String,
+    pub schema: String,
+}
+
+/// Everything a run needs, resolved from config file, environment and flags.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub location: String,
+    pub s3: S3Settings,
+    pub account: String,
+    pub source_uuid: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub report_period_id: Option<i32>,
+    pub cluster_id: Option<String>,
+    pub cluster_alias: Option<String>,
+    pub catalog: CatalogSource,
+    pub postgres: Option<PostgresTarget>,
+    pub output: Output,
+}
+
+/// Time and peak memory of one phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseReport {
+    pub name: &'static str,
+    pub elapsed: Duration,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run_id: Uuid,
+    /// The start date after koku's move to the first day with data (spec §1.2 step 1).
+    pub effective_start: NaiveDate,
+    pub end: NaiveDate,
+    pub files_per_table: Vec<(String, usize)>,
+    pub rows_per_data_source: Vec<(&'static str, usize)>,
+    /// Rows deleted from PostgreSQL (0 for a file output).
+    pub rows_deleted: u64,
+    pub phases: Vec<PhaseReport>,
+    /// The rows, for callers that compare or print them.
+    pub rows: Vec<SummaryRow>,
+}
+
+impl RunReport {
+    pub fn total_elapsed(&self) -> Duration {
+        self.phases.iter().map(|p| p.elapsed).sum()
+    }
+
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        self.phases.iter().filter_map(|p| p.peak_rss_bytes).max()
+    }
+}
+
+/// Times phases and their peak memory.
+struct Phases(Vec<PhaseReport>);
+
+impl Phases {
+    async fn run<T>(
+        &mut self,
+        name: &'static str,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        reset_peak();
+        let started = Instant::now();
+        let result = work.await?;
+        self.0.push(PhaseReport {
+            name,
+            elapsed: started.elapsed(),
+            peak_rss_bytes: peak_rss_bytes(),
+        });
+        Ok(result)
+    }
+}
+
+/// Checks the dates: `start <= end`, both in one month (koku splits ranges by month first).
+pub fn validate_dates(start: NaiveDate, end: NaiveDate) -> Result<()> {
+    if start > end {
+        return Err(Error::input(format!(
+            "start date {start} is after end date {end}"
+        )));
+    }
+    if (start.year(), start.month()) != (end.year(), end.month()) {
+        return Err(Error::input(format!(
+            "start {start} and end {end} are in different months; koku summarises one month at a \
+             time: run once per month"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs the summary for `request`, reporting file progress on `progress`.
+pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunReport> {
+    validate_dates(request.start, request.end)?;
+    let started_at = Utc::now();
+    let run_id = Uuid::new_v4();
+    let mut phases = Phases(Vec::new());
+
+    // Connect first: an unreachable server should fail before minutes of reading.
+    let mut client = match &request.postgres {
+        Some(target) => Some(crate::postgres::connect(&target.url).await?),
+        None => None,
+    };
+    let schema = request
+        .postgres
+        .as_ref()
+        .map(|t| t.schema.as_str())
+        .unwrap_or_default();
+    let catalog = match (&request.catalog, &client) {
+        (CatalogSource::Inline(inline), _) => Catalog::inline(inline),
+        (CatalogSource::Postgres, Some(client)) => Catalog::from_postgres(client, schema).await?,
+        (CatalogSource::Postgres, None) => {
+            return Err(Error::input(
+                "the catalog is to come from PostgreSQL, but no postgres.url is set",
+            ))
+        }
+    };
+    let identity = resolve_identity(request, run_id, client.as_ref(), schema).await?;
+
+    let source = Source::open(&request.location, &request.s3)?;
+    let partition = Partition {
+        account: request.account.clone(),
+        source_uuid: request.source_uuid.to_string(),
+        year: request.start.year(),
+        month: request.start.month(),
+    };
+    let window = DayWindow::new(request.start, request.end);
+    let inputs = phases
+        .run("read", read_inputs(&source, &partition, window, progress))
+        .await?;
+    let effective_start = inputs
+        .first_pod_day()
+        .map(date_of_day)
+        .filter(|first| *first > request.start)
+        .unwrap_or(request.start);
+
+    let keys = EnabledKeys::trino(&catalog.enabled_tag_keys);
+    let mut labels = LabelFilter::new(&inputs, keys);
+    let joined = phases
+        .run("labels", async { filter_pod_labels(&inputs, &mut labels) })
+        .await?;
+    let rows = phases
+        .run("aggregate", async {
+            pod_rows(&inputs, &mut labels, &joined, &catalog.cost_categories)
+        })
+        .await?;
+    drop(labels);
+
+    let counts = rows_per_data_source(&rows);
+    let phase_seconds: serde_json::Map<String, serde_json::Value> = phases
+        .0
+        .iter()
+        .map(|p| (p.name.to_string(), p.elapsed.as_secs_f64().into()))
+        .collect();
+    let record = RunRecord {
+        start_date: effective_start,
+        end_date: request.end,
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        compatibility_mode: "trino".to_string(),
+        rows_per_data_source: counts
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        phase_seconds: phase_seconds.into(),
+        peak_rss_bytes: phases
+            .0
+            .iter()
+            .filter_map(|p| p.peak_rss_bytes)
+            .max()
+            .map(|b| b as i64),
+        started_at,
+    };
+    let rows_deleted = phases
+        .run("write", async {
+            let prepared = sink::prepare(&rows)?;
+            match (&request.output, client.as_mut()) {
+                (Output::File(path), _) => {
+                    sink::file::write(path, &prepared, &identity)?;
+                    Ok(0)
+                }
+                (Output::Postgres, Some(client)) => {
+                    let counts = sink::postgres::write(
+                        client,
+                        schema,
+                        &identity,
+                        &prepared,
+                        effective_start,
+                        &record,
+                    )
+                    .await?;
+                    Ok(counts.deleted)
+                }
+                (Output::Postgres, None) => Err(Error::input(
+                    "no output: set --out FILE, or postgres.url and postgres.schema",
+                )),
+            }
+        })
+        .await?;
+
+    Ok(RunReport {
+        run_id,
+        effective_start,
+        end: request.end,
+        files_per_table: inputs.files_per_table.clone(),
+        rows_per_data_source: counts,
+        rows_deleted,
+        phases: phases.0,
+        rows,
+    })
+}
+
+/// The report period and cluster the rows carry: flags win; otherwise koku's
+/// `reporting_ocpusagereportperiod` row for the source's month (spec §1.2 step 2).
+async fn resolve_identity(
+    request: &RunRequest,
+    run_id: Uuid,
+    client: Option<&tokio_postgres::Client>,
+    schema: &str,
+) -> Result<RunIdentity> {
+    let looked_up: Option<ReportPeriod> =
+        match (client, request.report_period_id, &request.cluster_id) {
+            (Some(client), None, _) | (Some(client), _, None) => {
+                let month_start = request.start.with_day(1).expect("day 1 exists");
+                report_period(client, schema, request.source_uuid, month_start).await?
+            }
+            _ => None,
+        };
+    let report_period_id = request
+        .report_period_id
+        .or(looked_up.as_ref().map(|p| p.id))
+        .ok_or_else(|| {
+            Error::input(format!(
+                "no report period: pass --report-period-id, or make sure {schema}.reporting_ocpusagereportperiod \
+                 has a row for source {} and {}",
+                request.source_uuid,
+                request.start.format("%Y-%m")
+            ))
+        })?;
+    let cluster_id = request
+        .cluster_id
+        .clone()
+        .or(looked_up.as_ref().map(|p| p.cluster_id.clone()))
+        .ok_or_else(|| {
+            Error::input(
+                "no cluster id: pass --cluster-id (koku's provider credentials cluster_id)",
+            )
+        })?;
+    let cluster_alias = request
+        .cluster_alias
+        .clone()
+        .or(looked_up.and_then(|p| p.cluster_alias));
+    Ok(RunIdentity {
+        run_id,
+        source_uuid: request.source_uuid,
+        report_period_id,
+        cluster_id,
+        cluster_alias,
+    })
+}

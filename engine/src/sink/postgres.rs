@@ -1,0 +1,196 @@
+//! The PostgreSQL sink: in one transaction, delete the rows koku would delete for the source's
+//! report period and dates (spec §1.2 4a: rows carrying `infrastructure_raw_cost` stay), insert
+//! the new rows with binary COPY, and record the run in `ocp_engine_runs`. Any failure rolls the
+//! whole transaction back, so a month is never left half written.
+
+use std::error::Error as StdError;
+
+use bytes::{BufMut, BytesMut};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::pin_mut;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::Client;
+
+use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
+use crate::error::Result;
+use crate::numeric::{Numeric, SCALE};
+use crate::postgres::{engine_runs_sql, quote_ident};
+
+/// What the engine records about a run in `ocp_engine_runs`.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub engine_version: String,
+    pub compatibility_mode: String,
+    pub rows_per_data_source: serde_json::Value,
+    /// Seconds per phase finished before the write.
+    pub phase_seconds: serde_json::Value,
+    pub peak_rss_bytes: Option<i64>,
+    pub started_at: DateTime<Utc>,
+}
+
+/// Rows deleted and inserted by a committed write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteCounts {
+    pub deleted: u64,
+    pub inserted: u64,
+}
+
+/// Replaces the rows of `identity.report_period_id` dated `delete_from..=record.end_date` with
+/// `rows`, and records the run, atomically.
+pub async fn write(
+    client: &mut Client,
+    schema: &str,
+    identity: &RunIdentity,
+    rows: &[PreparedRow<'_>],
+    delete_from: NaiveDate,
+    record: &RunRecord,
+) -> Result<WriteCounts> {
+    let schema_sql = quote_ident(schema);
+    let failed =
+        |what: &str, e: tokio_postgres::Error| crate::catalog::query_error(schema, what, e);
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| failed("(transaction)", e))?;
+    tx.batch_execute(&engine_runs_sql(schema))
+        .await
+        .map_err(|e| failed("ocp_engine_runs", e))?;
+    let deleted = tx
+        .execute(
+            &format!(
+                "DELETE FROM {schema_sql}.reporting_ocpusagelineitem_daily_summary \
+                 WHERE usage_start >= $1 AND usage_start <= $2 AND report_period_id = $3 \
+                 AND (infrastructure_raw_cost IS NULL OR infrastructure_raw_cost = 0)"
+            ),
+            &[&delete_from, &record.end_date, &identity.report_period_id],
+        )
+        .await
+        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
+
+    let column_list: Vec<&str> = COLUMNS.iter().map(|c| c.name()).collect();
+    let copy = tx
+        .copy_in(&format!(
+            "COPY {schema_sql}.reporting_ocpusagelineitem_daily_summary ({}) FROM STDIN (FORMAT binary)",
+            column_list.join(", ")
+        ))
+        .await
+        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
+    let types: Vec<Type> = COLUMNS.iter().map(|c| pg_type(c.kind())).collect();
+    let writer = BinaryCopyInWriter::new(copy, &types);
+    pin_mut!(writer);
+    for row in rows {
+        let values: Vec<Cell> = COLUMNS
+            .iter()
+            .map(|c| Cell(c.value(row, identity)))
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        writer
+            .as_mut()
+            .write(&refs)
+            .await
+            .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
+    }
+    let inserted = writer
+        .finish()
+        .await
+        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
+
+    tx.execute(
+        &format!(
+            "INSERT INTO {schema_sql}.ocp_engine_runs (run_id, source_uuid, report_period_id, \
+             start_date, end_date, engine_version, compatibility_mode, rows_deleted, \
+             rows_per_data_source, phase_seconds, peak_rss_bytes, started_at, finished_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())"
+        ),
+        &[
+            &identity.run_id,
+            &identity.source_uuid,
+            &identity.report_period_id,
+            &record.start_date,
+            &record.end_date,
+            &record.engine_version,
+            &record.compatibility_mode,
+            &(deleted as i64),
+            &record.rows_per_data_source,
+            &record.phase_seconds,
+            &record.peak_rss_bytes,
+            &record.started_at,
+        ],
+    )
+    .await
+    .map_err(|e| failed("ocp_engine_runs", e))?;
+    tx.commit().await.map_err(|e| failed("(commit)", e))?;
+    Ok(WriteCounts { deleted, inserted })
+}
+
+/// The wire type of each column kind.
+fn pg_type(kind: Kind) -> Type {
+    match kind {
+        Kind::Uuid => Type::UUID,
+        Kind::Int => Type::INT4,
+        Kind::Text => Type::VARCHAR,
+        Kind::Date => Type::DATE,
+        Kind::Json => Type::JSONB,
+        Kind::Numeric => Type::NUMERIC,
+    }
+}
+
+/// A [`Value`] in PostgreSQL's binary format.
+#[derive(Debug)]
+struct Cell<'a>(Value<'a>);
+
+impl ToSql for Cell<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match &self.0 {
+            Value::Uuid(u) => u.to_sql(ty, out),
+            Value::Int(i) => i.to_sql(ty, out),
+            Value::Text(t) => t.to_sql(ty, out),
+            Value::Date(d) => d.to_sql(ty, out),
+            Value::Json(None) | Value::Numeric(None) => Ok(IsNull::Yes),
+            Value::Json(Some(text)) => {
+                // jsonb binary format: version byte 1, then the JSON text.
+                out.put_u8(1);
+                out.put_slice(text.as_bytes());
+                Ok(IsNull::No)
+            }
+            Value::Numeric(Some(n)) => {
+                put_numeric(*n, out);
+                Ok(IsNull::No)
+            }
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [
+            Type::UUID,
+            Type::INT4,
+            Type::VARCHAR,
+            Type::DATE,
+            Type::JSONB,
+            Type::NUMERIC,
+        ]
+        .contains(ty)
+    }
+
+    to_sql_checked!();
+}
+
+/// PostgreSQL's binary NUMERIC: digit count, weight, sign, display scale, base-10000 digits.
+fn put_numeric(n: Numeric, out: &mut BytesMut) {
+    let (weight, digits) = n.base10000();
+    out.put_i16(digits.len() as i16);
+    out.put_i16(weight);
+    out.put_u16(if n.0 < 0 { 0x4000 } else { 0x0000 });
+    out.put_u16(SCALE as u16);
+    for digit in digits {
+        out.put_i16(digit);
+    }
+}

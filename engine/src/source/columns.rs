@@ -1,0 +1,213 @@
+//! Column projection and type normalisation: whatever physical type koku's writer chose for a
+//! column (spec §2.1: double, `timestamp[ms]`, string or large_string), the aggregation sees one
+//! Arrow type per kind, or the run stops with an error naming the file and the column.
+
+use std::sync::Arc;
+
+use arrow::array::Scalar;
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
+use arrow::compute::kernels::{boolean::and, cmp};
+use arrow::compute::{cast, filter};
+use arrow::datatypes::{
+    DataType, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
+};
+
+use crate::error::{Error, Result};
+use crate::window::DayWindow;
+
+/// The logical kind of a column, as koku's Hive DDL declares it (spec §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// `timestamp`: read as milliseconds since the epoch (naive, taken as UTC).
+    Timestamp,
+    /// `varchar`.
+    Text,
+    /// `double`.
+    Double,
+}
+
+/// A column a scan needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+}
+
+impl ColumnSpec {
+    pub const fn timestamp(name: &'static str) -> Self {
+        ColumnSpec {
+            name,
+            kind: ColumnKind::Timestamp,
+        }
+    }
+    pub const fn text(name: &'static str) -> Self {
+        ColumnSpec {
+            name,
+            kind: ColumnKind::Text,
+        }
+    }
+    pub const fn double(name: &'static str) -> Self {
+        ColumnSpec {
+            name,
+            kind: ColumnKind::Double,
+        }
+    }
+}
+
+/// Finds each wanted column in a file's schema and checks its type; returns the column indexes.
+pub(crate) fn locate(
+    schema: &Schema,
+    wanted: &[ColumnSpec],
+    file: &str,
+    table: &str,
+) -> Result<Vec<usize>> {
+    wanted
+        .iter()
+        .map(|spec| {
+            let index = schema.index_of(spec.name).map_err(|_| {
+                Error::input(format!(
+                    "{file}: column `{}` is missing from this {table} file; koku writes it as {}. \
+                     Re-export the file with the column, or remove the file from the month.",
+                    spec.name,
+                    expected(spec.kind)
+                ))
+            })?;
+            let data_type = schema.field(index).data_type();
+            if !accepts(spec.kind, data_type) {
+                return Err(Error::input(format!(
+                    "{file}: column `{}` of {table} has type {data_type}, expected {}",
+                    spec.name,
+                    expected(spec.kind)
+                )));
+            }
+            Ok(index)
+        })
+        .collect()
+}
+
+fn accepts(kind: ColumnKind, data_type: &DataType) -> bool {
+    // An all-NULL column written by pandas/pyarrow may carry Arrow's Null type.
+    if *data_type == DataType::Null {
+        return true;
+    }
+    match kind {
+        ColumnKind::Timestamp => matches!(data_type, DataType::Timestamp(_, _)),
+        ColumnKind::Double => *data_type == DataType::Float64,
+        ColumnKind::Text => match data_type {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+            DataType::Dictionary(_, value) => {
+                matches!(
+                    **value,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            }
+            _ => false,
+        },
+    }
+}
+
+fn expected(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Timestamp => "a timestamp (Parquet timestamp[ms])",
+        ColumnKind::Text => "a string",
+        ColumnKind::Double => "a double",
+    }
+}
+
+/// A batch of projected columns in their normalised types, in the order the scan asked for:
+/// timestamps as `Int64Array` of epoch milliseconds, text as `StringArray`, doubles as
+/// `Float64Array`.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub columns: Vec<ArrayRef>,
+    pub num_rows: usize,
+}
+
+impl Batch {
+    /// Normalises `columns` (same order as `specs`).
+    pub(crate) fn normalise(
+        columns: Vec<ArrayRef>,
+        specs: &[ColumnSpec],
+        num_rows: usize,
+    ) -> Result<Batch> {
+        let columns = columns
+            .into_iter()
+            .zip(specs)
+            .map(|(column, spec)| normalise_column(column, spec.kind))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Batch { columns, num_rows })
+    }
+
+    /// The rows whose first column (`interval_start`, epoch milliseconds) lies in `window`:
+    /// `[first day 00:00, last day + 1 00:00)` (spec §3 "Window"). A NULL timestamp is outside.
+    pub(crate) fn in_window(self, window: DayWindow) -> Result<Batch> {
+        let (low, high) = window.millis_range();
+        let millis = self.millis(0);
+        let keep = and(
+            &cmp::gt_eq(millis, &Scalar::new(Int64Array::from(vec![low])))?,
+            &cmp::lt(millis, &Scalar::new(Int64Array::from(vec![high])))?,
+        )?;
+        let num_rows = keep.true_count();
+        if num_rows == self.num_rows {
+            return Ok(self);
+        }
+        let columns = self
+            .columns
+            .iter()
+            .map(|column| filter(column, &keep))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Batch { columns, num_rows })
+    }
+
+    pub fn millis(&self, i: usize) -> &Int64Array {
+        self.columns[i].as_primitive()
+    }
+    pub fn text(&self, i: usize) -> &StringArray {
+        self.columns[i].as_string()
+    }
+    pub fn double(&self, i: usize) -> &Float64Array {
+        self.columns[i].as_primitive()
+    }
+}
+
+fn normalise_column(column: ArrayRef, kind: ColumnKind) -> Result<ArrayRef> {
+    let len = column.len();
+    if *column.data_type() == DataType::Null {
+        let data_type = match kind {
+            ColumnKind::Timestamp => DataType::Int64,
+            ColumnKind::Text => DataType::Utf8,
+            ColumnKind::Double => DataType::Float64,
+        };
+        return Ok(arrow::array::new_null_array(&data_type, len));
+    }
+    match kind {
+        ColumnKind::Double => Ok(column),
+        ColumnKind::Text if *column.data_type() == DataType::Utf8 => Ok(column),
+        ColumnKind::Text => cast(&column, &DataType::Utf8)
+            .map_err(|e| Error::input(format!("cannot read a text column: {e}"))),
+        ColumnKind::Timestamp => Ok(Arc::new(to_millis(&column))),
+    }
+}
+
+/// Epoch milliseconds of a timestamp column of any unit (a time zone, if any, is ignored: the
+/// stored instant is UTC).
+fn to_millis(column: &ArrayRef) -> Int64Array {
+    let DataType::Timestamp(unit, _) = column.data_type() else {
+        unreachable!("locate() admits only timestamps here")
+    };
+    match unit {
+        TimeUnit::Second => column
+            .as_primitive::<TimestampSecondType>()
+            .unary(|v| v * 1000),
+        TimeUnit::Millisecond => column
+            .as_primitive::<TimestampMillisecondType>()
+            .unary(|v| v),
+        TimeUnit::Microsecond => column
+            .as_primitive::<TimestampMicrosecondType>()
+            .unary(|v| v.div_euclid(1000)),
+        TimeUnit::Nanosecond => column
+            .as_primitive::<TimestampNanosecondType>()
+            .unary(|v| v.div_euclid(1_000_000)),
+    }
+}

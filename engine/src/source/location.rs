@@ -1,0 +1,105 @@
+//! Opening the object store named by a location string.
+
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectMeta, ObjectStore};
+
+use crate::error::{Error, Result};
+
+/// An opened store plus the prefix inside it under which koku's `data/` tree starts.
+#[derive(Clone)]
+pub struct Source {
+    pub store: Arc<dyn ObjectStore>,
+    /// Prefix inside the store (empty for a bucket or folder root).
+    root: String,
+    /// The location as the user gave it, for messages.
+    pub display: String,
+}
+
+/// S3 settings that override the `AWS_*` environment.
+#[derive(Debug, Clone, Default)]
+pub struct S3Settings {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Source {
+    /// Opens `location`: `s3://bucket[/prefix]`, `file:///path`, or a plain folder path.
+    ///
+    /// S3 credentials, endpoint and region come from the usual `AWS_*` environment variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT`, `AWS_REGION`,
+    /// `AWS_ALLOW_HTTP`), with `settings` taking precedence.
+    pub fn open(location: &str, settings: &S3Settings) -> Result<Source> {
+        if let Some(rest) = location
+            .strip_prefix("s3://")
+            .or_else(|| location.strip_prefix("s3a://"))
+        {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(Error::input(format!(
+                    "source location {location:?} names no bucket: use s3://BUCKET[/PREFIX]"
+                )));
+            }
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            if let Some(endpoint) = &settings.endpoint {
+                builder = builder
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"));
+            }
+            if let Some(region) = &settings.region {
+                builder = builder.with_region(region);
+            }
+            let store = builder
+                .build()
+                .map_err(|e| Error::input(format!("cannot configure S3 for {location:?}: {e}")))?;
+            return Ok(Source {
+                store: Arc::new(store),
+                root: prefix.trim_matches('/').to_string(),
+                display: location.to_string(),
+            });
+        }
+        let path = location.strip_prefix("file://").unwrap_or(location);
+        if !std::path::Path::new(path).is_dir() {
+            return Err(Error::input(format!(
+                "source location {location:?} is not a folder (setting source.location / --input); \
+                 give a local folder holding koku's data/ tree, or s3://BUCKET[/PREFIX]"
+            )));
+        }
+        let store = LocalFileSystem::new_with_prefix(path)
+            .map_err(|e| Error::input(format!("cannot open folder {path:?}: {e}")))?;
+        Ok(Source {
+            store: Arc::new(store),
+            root: String::new(),
+            display: location.to_string(),
+        })
+    }
+
+    /// The Parquet objects under `prefix` (relative to the source root), sorted by path.
+    /// Hidden files (`.x`, `_x`) are skipped, as Hive skips them.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let full = if self.root.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{}/{prefix}", self.root)
+        };
+        let mut objects: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&ObjectPath::from(full.as_str())))
+            .try_collect()
+            .await
+            .map_err(|e| {
+                Error::infrastructure(format!("cannot list {full} in {}: {e}", self.display))
+            })?;
+        objects.retain(|o| {
+            o.location
+                .filename()
+                .is_some_and(|name| !name.starts_with('.') && !name.starts_with('_'))
+        });
+        objects.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(objects)
+    }
+}

@@ -1,0 +1,134 @@
+//! Reading one table of one partition: every file in parallel, projected to the needed columns,
+//! restricted to the day window, folded batch by batch into a per-file partial result. No table
+//! is ever held in memory whole: each batch is folded and dropped.
+
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectMeta;
+// parquet 60 deprecates ParquetObjectReader in favour of a hand-written AsyncFileReader; it
+// still works and is the object_store integration arrow-rs ships, so we keep it until a
+// replacement lands upstream (arrow-rs issue 10308).
+#[allow(deprecated)]
+use parquet::arrow::async_reader::ParquetObjectReader;
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::ProjectionMask;
+use parquet::errors::ParquetError;
+
+use super::columns::{locate, Batch, ColumnSpec};
+use super::{Partition, Source, Table};
+use crate::error::{Error, Result};
+use crate::window::DayWindow;
+
+/// Rows per decoded batch.
+const BATCH_ROWS: usize = 65_536;
+
+/// Reports files done; the CLI shows it as a progress bar, tests ignore it.
+pub type ScanProgress = indicatif::ProgressBar;
+
+/// Reads every file of `table` in `partition`, keeping rows whose `columns[0]` (the
+/// `interval_start` timestamp) falls in `window`, and folds them into one `P` per file.
+///
+/// Files are read concurrently on the tokio runtime (decoding spreads over its worker
+/// threads). Returns the partials with their file paths, sorted by path; an empty vector means
+/// the table has no file in this partition.
+pub async fn scan_table<P, I, F>(
+    source: &Source,
+    partition: &Partition,
+    table: Table,
+    columns: &'static [ColumnSpec],
+    window: DayWindow,
+    init: I,
+    fold: F,
+    progress: &ScanProgress,
+) -> Result<Vec<(String, P)>>
+where
+    P: Send + 'static,
+    I: Fn() -> P + Send + Sync + 'static,
+    F: Fn(&mut P, &Batch) -> Result<()> + Send + Sync + 'static,
+{
+    let files = source.list(&partition.prefix(table)).await?;
+    progress.inc_length(files.len() as u64);
+    let init = Arc::new(init);
+    let fold = Arc::new(fold);
+    let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+    let mut partials: Vec<(String, P)> = futures::stream::iter(files)
+        .map(|meta| {
+            let (source, init, fold) = (source.clone(), init.clone(), fold.clone());
+            let progress = progress.clone();
+            tokio::spawn(async move {
+                let file = meta.location.to_string();
+                let mut partial = init();
+                read_file(&source, meta, table, columns, window, |batch| {
+                    fold(&mut partial, batch)
+                })
+                .await?;
+                progress.inc(1);
+                Ok::<_, Error>((file, partial))
+            })
+        })
+        .buffer_unordered(concurrency)
+        .map(|joined| {
+            joined.map_err(|e| Error::infrastructure(format!("a read task failed: {e}")))?
+        })
+        .try_collect()
+        .await?;
+    partials.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(partials)
+}
+
+/// Streams one file's row groups through `each`, already projected, normalised and windowed.
+async fn read_file(
+    source: &Source,
+    meta: ObjectMeta,
+    table: Table,
+    columns: &[ColumnSpec],
+    window: DayWindow,
+    mut each: impl FnMut(&Batch) -> Result<()>,
+) -> Result<()> {
+    let file = format!("{}/{}", source.display.trim_end_matches('/'), meta.location);
+    let table_name = table.trino_name();
+    #[allow(deprecated)]
+    let reader =
+        ParquetObjectReader::new(source.store.clone(), meta.location).with_file_size(meta.size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| parquet_error(&file, e))?;
+    let indexes = locate(builder.schema(), columns, &file, &table_name)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indexes.iter().copied());
+    // The projected batch keeps the file's column order; map each wanted column to its place.
+    let mut sorted = indexes.clone();
+    sorted.sort_unstable();
+    let positions: Vec<usize> = indexes
+        .iter()
+        .map(|i| sorted.binary_search(i).expect("index is in the projection"))
+        .collect();
+    let mut stream = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| parquet_error(&file, e))?;
+    while let Some(batch) = stream
+        .try_next()
+        .await
+        .map_err(|e| parquet_error(&file, e))?
+    {
+        let ordered = positions.iter().map(|&p| batch.column(p).clone()).collect();
+        let batch = Batch::normalise(ordered, columns, batch.num_rows())
+            .and_then(|batch| batch.in_window(window))
+            .map_err(|e| Error::input(format!("{file}: {e}")))?;
+        if batch.num_rows > 0 {
+            each(&batch)?;
+        }
+    }
+    Ok(())
+}
+
+fn parquet_error(file: &str, error: ParquetError) -> Error {
+    match error {
+        ParquetError::External(e) => {
+            Error::infrastructure(format!("{file}: cannot read the object: {e}"))
+        }
+        other => Error::input(format!("{file}: not a readable Parquet file: {other}")),
+    }
+}

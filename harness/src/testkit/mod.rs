@@ -1,0 +1,15 @@
+//! Real services for tests: PostgreSQL and an S3-compatible server on loopback.
+//!
+//! - [`postgres`]: the shared server ([`server_url`]: 127.0.0.1:5432 when it answers, else a
+//!   throwaway cluster), a fresh schema with koku's tables per test ([`fresh_schema`]), seeding
+//!   helpers.
+//! - [`s3`]: [`TestS3`], an in-process S3 server serving a temporary folder.
+
+pub mod postgres;
+pub mod s3;
+
+pub use postgres::{
+    add_cost_category_patterns, add_report_period, enable_tag_keys, fresh_schema, server_url,
+    start_throwaway, ThrowawayPostgres,
+};
+pub use s3::TestS3;
