@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Summarise one source for a date range (Pod rows) and write the rows.
-    Aggregate(AggregateArgs),
+    Aggregate(Box<AggregateArgs>),
     /// Print the DDL of the koku tables the engine reads and writes, for a schema.
     Ddl {
         /// Tenant schema to create the tables in.
@@ -102,7 +102,7 @@ pub fn main() -> i32 {
             println!("{}", koku_tables_sql(&schema));
             Ok(())
         }
-        Command::Aggregate(args) => aggregate(args),
+        Command::Aggregate(args) => aggregate(*args),
     };
     match result {
         Ok(()) => 0,

@@ -8,8 +8,8 @@ use arrow::array::Array;
 
 use crate::capacity::{HourlyCapacity, NodeCapacity};
 use crate::error::{Error, Result};
-use crate::source::{scan_table, Batch, ColumnSpec, Partition, ScanProgress, Source, Table};
-use crate::window::{day_of_millis, Day, DayWindow};
+use crate::source::{Batch, ColumnSpec, MonthScan, Table};
+use crate::window::{day_of_millis, Day};
 
 /// Identifier of an interned name (namespace, node or resource id).
 pub type NameId = u32;
@@ -140,60 +140,40 @@ type LabelTexts = HashSet<(Day, Option<String>, Option<String>)>;
 ///
 /// Fails with bad input when the partition has no daily pod-usage file at all; a month without
 /// label files simply has no labels of that kind (koku's LEFT JOINs find nothing).
-pub async fn read_inputs(
-    source: &Source,
-    partition: &Partition,
-    window: DayWindow,
-    progress: &ScanProgress,
-) -> Result<Inputs> {
+pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     let (pod_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
-        scan_table(
-            source,
-            partition,
+        scan.table(
             Table::POD_USAGE_DAILY,
             POD_DAILY_COLUMNS,
-            window,
             Vec::new,
             |batches: &mut Vec<Batch>, batch| {
                 batches.push(batch.clone());
                 Ok(())
-            },
-            progress
+            }
         ),
-        scan_table(
-            source,
-            partition,
+        scan.table(
             Table::POD_USAGE_HOURLY,
             POD_HOURLY_COLUMNS,
-            window,
             HourlyCapacity::default,
             |capacity, batch| {
                 capacity.add_batch(batch);
                 Ok(())
-            },
-            progress
+            }
         ),
-        scan_table(
-            source,
-            partition,
+        scan.table(
             Table::NODE_LABELS_DAILY,
             NODE_LABEL_COLUMNS,
-            window,
             LabelTexts::new,
-            collect_label_texts,
-            progress
+            collect_label_texts
         ),
-        scan_table(
-            source,
-            partition,
+        scan.table(
             Table::NAMESPACE_LABELS_DAILY,
             NAMESPACE_LABEL_COLUMNS,
-            window,
             LabelTexts::new,
-            collect_label_texts,
-            progress
+            collect_label_texts
         ),
     )?;
+    let (source, partition) = (scan.source, scan.partition);
     if pod_daily.is_empty() {
         return Err(Error::input(format!(
             "no pod-usage files for source {} in {:04}-{:02}: nothing under {}/{}. Check the \

@@ -64,12 +64,8 @@ impl<'a> LabelFilter<'a> {
 
     /// Distinct filtered maps per (day, name), as the label CTEs' GROUP BY produces them: a NULL
     /// text stays a NULL map, distinct from `{}` (both are later coalesced to `{}`).
-    pub fn per_day(
-        &mut self,
-        rows: &[LabelRow],
-        column: &str,
-    ) -> Result<HashMap<(Day, NameId), Vec<Option<LabelSetId>>>> {
-        let mut per_day: HashMap<(Day, NameId), Vec<Option<LabelSetId>>> = HashMap::new();
+    pub fn per_day(&mut self, rows: &[LabelRow], column: &str) -> Result<LabelsPerDay> {
+        let mut per_day = LabelsPerDay::new();
         for &(day, name, raw) in rows {
             let Some(name) = name else { continue }; // a NULL name never equals a join key
             let filtered = raw.map(|raw| self.filtered(raw, column)).transpose()?;
@@ -91,11 +87,14 @@ pub fn matching_categories(namespace: &str, patterns: &[CostCategoryPattern]) ->
         .collect()
 }
 
+/// Distinct filtered label maps per (day, name); `None` is a NULL label text.
+pub type LabelsPerDay = HashMap<(Day, NameId), Vec<Option<LabelSetId>>>;
+
 /// The label maps the Pod rows join: distinct filtered maps per (day, node) and per
 /// (day, namespace) (spec §3 `cte_ocp_node_label_line_item_daily`, `..._namespace_...`).
 pub struct JoinedLabels {
-    node: HashMap<(Day, NameId), Vec<Option<LabelSetId>>>,
-    namespace: HashMap<(Day, NameId), Vec<Option<LabelSetId>>>,
+    node: LabelsPerDay,
+    namespace: LabelsPerDay,
 }
 
 /// The labels phase: filters the node and namespace label rows and every Pod-branch pod row's

@@ -17,7 +17,7 @@ use crate::memory::{peak_rss_bytes, reset_peak};
 use crate::pod::{filter_pod_labels, pod_rows, LabelFilter};
 use crate::sink::postgres::RunRecord;
 use crate::sink::{self, rows_per_data_source, RunIdentity};
-use crate::source::{Partition, S3Settings, ScanProgress, Source};
+use crate::source::{MonthScan, Partition, S3Settings, ScanProgress, Source};
 use crate::summary::SummaryRow;
 use crate::window::{date_of_day, DayWindow};
 
@@ -170,9 +170,13 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         month: request.start.month(),
     };
     let window = DayWindow::new(request.start, request.end);
-    let inputs = phases
-        .run("read", read_inputs(&source, &partition, window, progress))
-        .await?;
+    let scan = MonthScan {
+        source: &source,
+        partition: &partition,
+        window,
+        progress,
+    };
+    let inputs = phases.run("read", read_inputs(scan)).await?;
     let effective_start = inputs
         .first_pod_day()
         .map(date_of_day)

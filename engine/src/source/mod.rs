@@ -7,7 +7,7 @@ mod scan;
 
 pub use columns::{Batch, ColumnKind, ColumnSpec};
 pub use location::{S3Settings, Source};
-pub use scan::{scan_table, ScanProgress};
+pub use scan::{MonthScan, ScanProgress};
 
 /// One of koku's line-item tables, by the folder koku writes it to (spec §2.1, §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,55 +26,69 @@ const BATCH_ROWS: usize = 65_536;
 /// Reports files done; the CLI shows it as a progress bar, tests ignore it.
 pub type ScanProgress = indicatif::ProgressBar;
 
-/// Reads every file of `table` in `partition`, keeping rows whose `columns[0]` (the
-/// `interval_start` timestamp) falls in `window`, and folds them into one `P` per file.
-///
-/// Files are read concurrently on the tokio runtime (decoding spreads over its worker
-/// threads). Returns the partials with their file paths, sorted by path; an empty vector means
-/// the table has no file in this partition.
-pub async fn scan_table<P, I, F>(
-    source: &Source,
-    partition: &Partition,
-    table: Table,
-    columns: &'static [ColumnSpec],
-    window: DayWindow,
-    init: I,
-    fold: F,
-    progress: &ScanProgress,
-) -> Result<Vec<(String, P)>>
-where
-    P: Send + 'static,
-    I: Fn() -> P + Send + Sync + 'static,
-    F: Fn(&mut P, &Batch) -> Result<()> + Send + Sync + 'static,
-{
-    let files = source.list(&partition.prefix(table)).await?;
-    progress.inc_length(files.len() as u64);
-    let init = Arc::new(init);
-    let fold = Arc::new(fold);
-    let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
-    let mut partials: Vec<(String, P)> = futures::stream::iter(files)
-        .map(|meta| {
-            let (source, init, fold) = (source.clone(), init.clone(), fold.clone());
-            let progress = progress.clone();
-            tokio::spawn(async move {
-                let file = meta.location.to_string();
-                let mut partial = init();
-                read_file(&source, meta, table, columns, window, |batch| {
-                    fold(&mut partial, batch)
+/// The month being read: where, which partition, which days, and where progress goes.
+#[derive(Clone, Copy)]
+pub struct MonthScan<'a> {
+    pub source: &'a Source,
+    pub partition: &'a Partition,
+    pub window: DayWindow,
+    pub progress: &'a ScanProgress,
+}
+
+impl MonthScan<'_> {
+    /// Reads every file of `table` in the partition, keeping rows whose `columns[0]` (the
+    /// `interval_start` timestamp) falls in the window, and folds them into one `P` per file.
+    ///
+    /// Files are read concurrently on the tokio runtime (decoding spreads over its worker
+    /// threads). Returns the partials with their file paths, sorted by path; an empty vector
+    /// means the table has no file in this partition.
+    pub async fn table<P, I, F>(
+        &self,
+        table: Table,
+        columns: &'static [ColumnSpec],
+        init: I,
+        fold: F,
+    ) -> Result<Vec<(String, P)>>
+    where
+        P: Send + 'static,
+        I: Fn() -> P + Send + Sync + 'static,
+        F: Fn(&mut P, &Batch) -> Result<()> + Send + Sync + 'static,
+    {
+        let MonthScan {
+            source,
+            partition,
+            window,
+            progress,
+        } = *self;
+        let files = source.list(&partition.prefix(table)).await?;
+        progress.inc_length(files.len() as u64);
+        let init = Arc::new(init);
+        let fold = Arc::new(fold);
+        let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        let mut partials: Vec<(String, P)> = futures::stream::iter(files)
+            .map(|meta| {
+                let (source, init, fold) = (source.clone(), init.clone(), fold.clone());
+                let progress = progress.clone();
+                tokio::spawn(async move {
+                    let file = meta.location.to_string();
+                    let mut partial = init();
+                    read_file(&source, meta, table, columns, window, |batch| {
+                        fold(&mut partial, batch)
+                    })
+                    .await?;
+                    progress.inc(1);
+                    Ok::<_, Error>((file, partial))
                 })
-                .await?;
-                progress.inc(1);
-                Ok::<_, Error>((file, partial))
             })
-        })
-        .buffer_unordered(concurrency)
-        .map(|joined| {
-            joined.map_err(|e| Error::infrastructure(format!("a read task failed: {e}")))?
-        })
-        .try_collect()
-        .await?;
-    partials.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(partials)
+            .buffer_unordered(concurrency)
+            .map(|joined| {
+                joined.map_err(|e| Error::infrastructure(format!("a read task failed: {e}")))?
+            })
+            .try_collect()
+            .await?;
+        partials.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(partials)
+    }
 }
 
 /// Streams one file's row groups through `each`, already projected, normalised and windowed.
