@@ -1,1 +1,5 @@
+//! ocp-harness: synthetic koku clusters, and (growing) the proof that ocp-engine computes what
+//! koku's Trino SQL computes.
 
+pub mod synth;
+pub mod testkit;

@@ -1,0 +1,1036 @@
+//! The cluster model: what a synthetic OpenShift cluster looks like, as plain data.
+//!
+//! The model says which nodes, namespaces and pods exist, which hours each pod reports in and what
+//! it uses. It knows nothing of Parquet or of koku's row shapes ([`super::koku_tables`] derives
+//! those). Tests build models by hand for hand-computed cases; [`generate`] builds realistic ones
+//! from a [`Scale`] and a seed.
+//!
+//! Hours are counted from the first hour (00:00) of `first_day`: hour `h` starts at
+//! `first_day 00:00 + h hours`, so day index `d` covers hours `24*d .. 24*d + 24`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use uuid::Uuid;
+
+/// 2^30 bytes: koku's "gigabyte" (spec §0.1).
+pub const GIB: f64 = 1_073_741_824.0;
+
+/// A set of labels in force from an hour on.
+///
+/// The labels in force at hour `h` are those of the last period whose `from_hour <= h`. In a
+/// valid list the first period starts at hour 0 and `from_hour` strictly increases. An empty list
+/// means "no labels" (`{}`) at every hour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelPeriod {
+    /// Hour index (from 00:00 of the model's `first_day`) at which these labels take effect.
+    pub from_hour: u32,
+    /// Label keys as the operator sends them minus the `label_` prefix, e.g. `("app", "web")`,
+    /// in the order the operator sends them (the order of koku's JSON text).
+    pub labels: Vec<(String, String)>,
+}
+
+impl LabelPeriod {
+    /// Convenience constructor from string slices.
+    pub fn new(from_hour: u32, labels: &[(&str, &str)]) -> Self {
+        LabelPeriod {
+            from_hour,
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// The labels in force at `hour`: those of the last period with `from_hour <= hour`, or none.
+pub fn labels_at(periods: &[LabelPeriod], hour: u32) -> &[(String, String)] {
+    periods
+        .iter()
+        .rev()
+        .find(|p| p.from_hour <= hour)
+        .map(|p| p.labels.as_slice())
+        .unwrap_or(&[])
+}
+
+/// An OpenShift node. Its capacity reaches koku only on the pod rows of the pods it runs, so a
+/// node "reports" exactly in the hours in which at least one of its pods does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeModel {
+    /// Node name, unique in the cluster and not empty.
+    pub name: String,
+    /// Provider id as koku stores it, e.g. `i-0a1b2c3d4e5f60718` (nise writes `"i-" + id`).
+    pub resource_id: String,
+    /// Capacity in cores (`node_capacity_cpu_cores`).
+    pub cpu_cores: f64,
+    /// Capacity in bytes (`node_capacity_memory_bytes`).
+    pub memory_bytes: f64,
+    /// Node labels over time; see [`LabelPeriod`].
+    pub labels: Vec<LabelPeriod>,
+}
+
+/// A namespace and its labels over time. A namespace reports label rows in the hours in which at
+/// least one of its pods (with or without a node) reports. Pods may use namespaces that are not
+/// listed here; such namespaces get no namespace-label rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamespaceModel {
+    /// Namespace name, unique among the model's namespaces.
+    pub name: String,
+    /// Namespace labels over time; see [`LabelPeriod`].
+    pub labels: Vec<LabelPeriod>,
+}
+
+/// A pod: where it runs, when it reports and what it uses.
+///
+/// In each present hour `h` the pod reports `pod_seconds` seconds, and uses
+/// `cpu_usage_cores * f` cores and `memory_usage_bytes * f` bytes, where
+/// `f = usage_factor(pod_index, h, usage_variation)` (pod_index = position in
+/// [`ClusterModel::pods`]) lies in `[1 - usage_variation, 1]` and is exactly 1 when
+/// `usage_variation == 0`. Requests and limits are the same every hour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodModel {
+    pub name: String,
+    pub namespace: String,
+    /// The node's name, or `""` for a pod without a node (koku then writes `node = ''`,
+    /// `resource_id = ''` and zero capacity).
+    pub node: String,
+    /// Pod labels (minus `label_`), constant over the pod's life.
+    pub labels: Vec<(String, String)>,
+    /// Strictly increasing hour indexes (< [`ClusterModel::num_hours`]) in which the pod reports.
+    pub hours: Vec<u32>,
+    /// Seconds the pod ran in each present hour (0..=3600; 3600 = the whole hour).
+    pub pod_seconds: f64,
+    pub cpu_usage_cores: f64,
+    pub cpu_request_cores: f64,
+    pub cpu_limit_cores: f64,
+    pub memory_usage_bytes: f64,
+    pub memory_request_bytes: f64,
+    pub memory_limit_bytes: f64,
+    /// How much the hourly usage may fall below the base, in `[0, 1]`.
+    pub usage_variation: f64,
+}
+
+impl PodModel {
+    /// A pod with the given placement and hours, running whole hours (3600 s), with all usage,
+    /// requests and limits 0, no labels and no variation: tests fill in what they need.
+    pub fn new(name: &str, namespace: &str, node: &str, hours: Vec<u32>) -> Self {
+        PodModel {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            node: node.to_string(),
+            labels: Vec::new(),
+            hours,
+            pod_seconds: 3600.0,
+            cpu_usage_cores: 0.0,
+            cpu_request_cores: 0.0,
+            cpu_limit_cores: 0.0,
+            memory_usage_bytes: 0.0,
+            memory_request_bytes: 0.0,
+            memory_limit_bytes: 0.0,
+            usage_variation: 0.0,
+        }
+    }
+}
+
+/// A whole synthetic cluster for one source and a range of days within one month.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterModel {
+    /// koku's account folder: the tenant schema without a leading `acct`, e.g. `org1234567`.
+    pub account: String,
+    /// The OpenShift source (provider) UUID; names the `source=` partition.
+    pub source_uuid: Uuid,
+    pub cluster_id: String,
+    pub cluster_alias: String,
+    pub year: i32,
+    /// 1..=12.
+    pub month: u32,
+    /// First day of the month covered (1-based).
+    pub first_day: u32,
+    /// Last day covered, inclusive, in the same month, `>= first_day`.
+    pub last_day: u32,
+    pub nodes: Vec<NodeModel>,
+    pub namespaces: Vec<NamespaceModel>,
+    pub pods: Vec<PodModel>,
+    /// Whether the operator sent node-label reports (else no node-label tables are written).
+    pub write_node_labels: bool,
+    /// Whether the operator sent namespace-label reports.
+    pub write_namespace_labels: bool,
+    /// Label keys enabled for OCP in `reporting_enabledtagkeys` (catalog, not Parquet).
+    pub enabled_tag_keys: Vec<String>,
+    /// `reporting_ocp_cost_category_namespace` rows: (LIKE pattern, category id).
+    pub cost_category_patterns: Vec<(String, i32)>,
+}
+
+/// koku's default cost-category seed: `openshift-%`, `kube-%`, `Platform unallocated` and
+/// `openshift`, all in category 1.
+pub fn koku_default_cost_categories() -> Vec<(String, i32)> {
+    ["openshift-%", "kube-%", "Platform unallocated", "openshift"]
+        .iter()
+        .map(|p| (p.to_string(), 1))
+        .collect()
+}
+
+impl ClusterModel {
+    /// An empty cluster for days `first_day..=last_day` of `year-month`: account `org1234567`,
+    /// a fixed source UUID, cluster `test-cluster`, both label reports on, no enabled keys and
+    /// koku's default cost categories. Tests add nodes, namespaces and pods.
+    pub fn empty(year: i32, month: u32, first_day: u32, last_day: u32) -> Self {
+        ClusterModel {
+            account: "org1234567".to_string(),
+            source_uuid: Uuid::from_u128(0x6795_d5e6_951c_4382_a8d3_3905_15d7_ec2d),
+            cluster_id: "test-cluster".to_string(),
+            cluster_alias: "Test cluster".to_string(),
+            year,
+            month,
+            first_day,
+            last_day,
+            nodes: Vec::new(),
+            namespaces: Vec::new(),
+            pods: Vec::new(),
+            write_node_labels: true,
+            write_namespace_labels: true,
+            enabled_tag_keys: Vec::new(),
+            cost_category_patterns: koku_default_cost_categories(),
+        }
+    }
+
+    /// Number of days covered (`last_day - first_day + 1`).
+    pub fn num_days(&self) -> u32 {
+        self.last_day + 1 - self.first_day
+    }
+
+    /// Number of hours covered (`24 * num_days`).
+    pub fn num_hours(&self) -> u32 {
+        24 * self.num_days()
+    }
+
+    /// The calendar date of day index `day` (0 = `first_day`). Panics on an invalid model date.
+    pub fn date(&self, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, self.first_day + day)
+            .expect("model date is valid (see ClusterModel::validate)")
+    }
+
+    /// The first day covered.
+    pub fn first_date(&self) -> NaiveDate {
+        self.date(0)
+    }
+
+    /// The last day covered.
+    pub fn last_date(&self) -> NaiveDate {
+        self.date(self.num_days() - 1)
+    }
+
+    /// Start of hour index `hour` (naive UTC, as koku stores timestamps).
+    pub fn hour_start(&self, hour: u32) -> NaiveDateTime {
+        self.first_date()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            + Duration::hours(hour.into())
+    }
+
+    /// `report_period_start`: 00:00 on the 1st of the model's month.
+    pub fn report_period_start(&self) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1)
+            .expect("model month is valid")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+    }
+
+    /// `report_period_end`: 00:00 on the 1st of the next month.
+    pub fn report_period_end(&self) -> NaiveDateTime {
+        let (y, m) = if self.month == 12 {
+            (self.year + 1, 1)
+        } else {
+            (self.year, self.month + 1)
+        };
+        NaiveDate::from_ymd_opt(y, m, 1)
+            .expect("next month is valid")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+    }
+
+    /// The node called `name`, if the model has one.
+    pub fn node(&self, name: &str) -> Option<&NodeModel> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// Checks the rules the rest of the module relies on: a real date range within one month;
+    /// unique, non-empty node names; unique namespace names; valid label periods; every pod on
+    /// `""` or a listed node, with strictly increasing hours below `num_hours`, `pod_seconds` in
+    /// `0..=3600` and `usage_variation` in `[0, 1]`. Returns the first broken rule.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=12).contains(&self.month) {
+            return Err(format!("month {} is not 1..=12", self.month));
+        }
+        if self.first_day < 1 || self.first_day > self.last_day {
+            return Err(format!(
+                "day range {}..={} is empty or starts before day 1",
+                self.first_day, self.last_day
+            ));
+        }
+        if NaiveDate::from_ymd_opt(self.year, self.month, self.last_day).is_none() {
+            return Err(format!(
+                "day {} does not exist in {}-{:02}",
+                self.last_day, self.year, self.month
+            ));
+        }
+        let hours = self.num_hours();
+        let mut names = BTreeSet::new();
+        for node in &self.nodes {
+            if node.name.is_empty() {
+                return Err("a node has an empty name".to_string());
+            }
+            if !names.insert(node.name.as_str()) {
+                return Err(format!("node {} is listed twice", node.name));
+            }
+            check_periods(&node.labels).map_err(|e| format!("node {}: {e}", node.name))?;
+        }
+        let mut ns_names = BTreeSet::new();
+        for ns in &self.namespaces {
+            if !ns_names.insert(ns.name.as_str()) {
+                return Err(format!("namespace {} is listed twice", ns.name));
+            }
+            check_periods(&ns.labels).map_err(|e| format!("namespace {}: {e}", ns.name))?;
+        }
+        for pod in &self.pods {
+            let what = format!("pod {}/{}", pod.namespace, pod.name);
+            if !pod.node.is_empty() && !names.contains(pod.node.as_str()) {
+                return Err(format!("{what} runs on unknown node {}", pod.node));
+            }
+            if pod.hours.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("{what}: hours are not strictly increasing"));
+            }
+            if let Some(&last) = pod.hours.last() {
+                if last >= hours {
+                    return Err(format!(
+                        "{what}: hour {last} is outside the model's {hours} hours"
+                    ));
+                }
+            }
+            if !(0.0..=3600.0).contains(&pod.pod_seconds) {
+                return Err(format!(
+                    "{what}: pod_seconds {} not in 0..=3600",
+                    pod.pod_seconds
+                ));
+            }
+            if !(0.0..=1.0).contains(&pod.usage_variation) {
+                return Err(format!(
+                    "{what}: usage_variation {} not in [0, 1]",
+                    pod.usage_variation
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_periods(periods: &[LabelPeriod]) -> Result<(), String> {
+    if let Some(first) = periods.first() {
+        if first.from_hour != 0 {
+            return Err(format!(
+                "first label period starts at hour {}, not 0",
+                first.from_hour
+            ));
+        }
+    }
+    if periods.windows(2).any(|w| w[0].from_hour >= w[1].from_hour) {
+        return Err("label periods are not in strictly increasing hour order".to_string());
+    }
+    Ok(())
+}
+
+/// The hourly usage factor of pod `pod_index` in hour `hour`: `1 - usage_variation * u`, where
+/// `u` in `[0, 1)` is a fixed hash of `(pod_index, hour)` (same value on every machine).
+/// Exactly 1.0 when `usage_variation == 0`.
+pub fn usage_factor(pod_index: usize, hour: u32, usage_variation: f64) -> f64 {
+    if usage_variation == 0.0 {
+        return 1.0;
+    }
+    let h = splitmix64(((pod_index as u64) << 32) ^ u64::from(hour) ^ 0x0005_eed0_f0c9);
+    let u = (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    1.0 - usage_variation * u
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// How big a generated cluster is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// 3 nodes, 4 namespaces, 12 pods, 2026-09-01..03, every pod every hour, no label changes.
+    Tiny,
+    /// 50 nodes, 25 namespaces, 500 pods, 2026-09-01..30, sparse hours, pods without a node,
+    /// labels changing within a day.
+    Typical,
+    /// 250 nodes, 100 namespaces, 5000 pods, 2026-09-01..30, same shape as `Typical`.
+    Large,
+}
+
+impl Scale {
+    /// All scales, smallest first.
+    pub const ALL: [Scale; 3] = [Scale::Tiny, Scale::Typical, Scale::Large];
+
+    /// The lower-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Tiny => "tiny",
+            Scale::Typical => "typical",
+            Scale::Large => "large",
+        }
+    }
+}
+
+impl fmt::Display for Scale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scale {
+    type Err = String;
+
+    /// Parses `tiny`, `typical` or `large` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scale::ALL
+            .into_iter()
+            .find(|scale| scale.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown scale '{s}' (expected tiny, typical or large)"))
+    }
+}
+
+struct Shape {
+    nodes: usize,
+    masters: usize,
+    infra: usize,
+    platform_namespaces: usize,
+    namespaces: usize,
+    pods: usize,
+    days: u32,
+    nodeless_pods: usize,
+    sparse_fraction: f64,
+    label_changes: bool,
+}
+
+fn shape(scale: Scale) -> Shape {
+    match scale {
+        Scale::Tiny => Shape {
+            nodes: 3,
+            masters: 1,
+            infra: 1,
+            platform_namespaces: 2,
+            namespaces: 4,
+            pods: 12,
+            days: 3,
+            nodeless_pods: 0,
+            sparse_fraction: 0.0,
+            label_changes: false,
+        },
+        Scale::Typical => Shape {
+            nodes: 50,
+            masters: 3,
+            infra: 3,
+            platform_namespaces: 6,
+            namespaces: 25,
+            pods: 500,
+            days: 30,
+            nodeless_pods: 4,
+            sparse_fraction: 0.3,
+            label_changes: true,
+        },
+        Scale::Large => Shape {
+            nodes: 250,
+            masters: 3,
+            infra: 10,
+            platform_namespaces: 8,
+            namespaces: 100,
+            pods: 5000,
+            days: 30,
+            nodeless_pods: 20,
+            sparse_fraction: 0.3,
+            label_changes: true,
+        },
+    }
+}
+
+/// Platform namespaces, in the order they are taken; the first always hosts the API servers.
+const PLATFORM_NAMESPACES: [&str; 8] = [
+    "openshift-kube-apiserver",
+    "openshift-monitoring",
+    "kube-system",
+    "openshift-ingress",
+    "openshift-dns",
+    "openshift-image-registry",
+    "openshift-logging",
+    "kube-public",
+];
+const NS_PREFIXES: [&str; 12] = [
+    "shop", "payments", "data", "ml", "web", "mobile", "search", "billing", "identity", "ads",
+    "media", "chat",
+];
+const NS_SUFFIXES: [&str; 10] = [
+    "api", "frontend", "workers", "batch", "db", "cache", "etl", "dev", "stage", "prod",
+];
+const APPS: [&str; 10] = [
+    "web", "api", "worker", "db", "cache", "queue", "auth", "search", "cron", "gateway",
+];
+const ENVIRONMENTS: [&str; 3] = ["prod", "stage", "dev"];
+const TEAMS: [&str; 5] = ["payments", "platform", "data", "growth", "security"];
+const TIERS: [&str; 3] = ["frontend", "backend", "data"];
+const VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Master,
+    Infra,
+    Worker,
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
+    items.choose(rng).expect("non-empty list")
+}
+
+fn kv(k: &str, v: &str) -> (String, String) {
+    (k.to_string(), v.to_string())
+}
+
+/// Builds a realistic cluster of the given scale. The same `(scale, seed)` gives the same model on
+/// every machine (ChaCha8 seeded with `seed`, no platform-dependent sampling).
+///
+/// Every scale: account `org1234567`; enabled keys `app`, `environment`, `team` (so `tier`,
+/// `version` and `node_role_kubernetes_io` stay disabled); koku's default cost categories; both
+/// label reports on; the first node(s) host `openshift-kube-apiserver` (masters), the next carry
+/// `node_role_kubernetes_io: infra`; capacities from 4/8/16/32 cores and 16/32/64/128 GiB.
+/// See [`Scale`] for the sizes; `Typical` and `Large` add sparse hours for about 30% of the pods,
+/// a few pods without a node, and two nodes and two namespaces whose labels change mid-day (one
+/// in an enabled key, one in a disabled key).
+pub fn generate(scale: Scale, seed: u64) -> ClusterModel {
+    let shape = shape(scale);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut model = ClusterModel::empty(2026, 9, 1, shape.days);
+    model.source_uuid = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+    model.cluster_id = format!("synthetic-{scale}-{seed}");
+    model.cluster_alias = format!("Synthetic {scale} cluster (seed {seed})");
+    model.enabled_tag_keys = vec!["app".into(), "environment".into(), "team".into()];
+    let hours = model.num_hours();
+
+    // Nodes: masters, then infra, then workers.
+    let mut roles = Vec::with_capacity(shape.nodes);
+    for i in 0..shape.nodes {
+        let role = if i < shape.masters {
+            Role::Master
+        } else if i < shape.masters + shape.infra {
+            Role::Infra
+        } else {
+            Role::Worker
+        };
+        let mut labels = vec![kv(
+            "node_role_kubernetes_io",
+            match role {
+                Role::Master => "master",
+                Role::Infra => "infra",
+                Role::Worker => "worker",
+            },
+        )];
+        labels.push(kv("environment", pick(&mut rng, &ENVIRONMENTS)));
+        if rng.random_bool(0.5) {
+            labels.push(kv("team", pick(&mut rng, &TEAMS)));
+        }
+        if rng.random_bool(0.2) {
+            labels.push(kv("app", pick(&mut rng, &APPS)));
+        }
+        if rng.random_bool(0.2) {
+            labels.push(kv("tier", pick(&mut rng, &TIERS)));
+        }
+        let cores = *[4.0, 8.0, 16.0, 32.0].choose(&mut rng).expect("non-empty");
+        let gib = *[16.0, 32.0, 64.0, 128.0]
+            .choose(&mut rng)
+            .expect("non-empty");
+        let id: u64 = rng.random::<u64>() & 0x0fff_ffff_ffff_ffff;
+        model.nodes.push(NodeModel {
+            name: format!("ip-10-0-{}-{}.ec2.internal", 1 + i / 200, 10 + i % 200),
+            resource_id: format!("i-0{id:016x}"),
+            cpu_cores: cores,
+            memory_bytes: gib * GIB,
+            labels: vec![LabelPeriod {
+                from_hour: 0,
+                labels,
+            }],
+        });
+        roles.push(role);
+    }
+
+    // Namespaces: platform first, then user namespaces from shuffled prefix-suffix pairs.
+    let mut user_names: Vec<String> = NS_PREFIXES
+        .iter()
+        .flat_map(|p| NS_SUFFIXES.iter().map(move |s| format!("{p}-{s}")))
+        .collect();
+    user_names.shuffle(&mut rng);
+    for name in PLATFORM_NAMESPACES.iter().take(shape.platform_namespaces) {
+        let labels = if rng.random_bool(0.5) {
+            vec![kv("team", "platform")]
+        } else {
+            Vec::new()
+        };
+        model.namespaces.push(NamespaceModel {
+            name: name.to_string(),
+            labels: vec![LabelPeriod {
+                from_hour: 0,
+                labels,
+            }],
+        });
+    }
+    for name in user_names
+        .into_iter()
+        .take(shape.namespaces - shape.platform_namespaces)
+    {
+        let mut labels = Vec::new();
+        if rng.random_bool(0.7) {
+            labels.push(kv("environment", pick(&mut rng, &ENVIRONMENTS)));
+        }
+        if rng.random_bool(0.7) {
+            labels.push(kv("team", pick(&mut rng, &TEAMS)));
+        }
+        if rng.random_bool(0.3) {
+            labels.push(kv("app", pick(&mut rng, &APPS)));
+        }
+        if rng.random_bool(0.3) {
+            labels.push(kv("tier", pick(&mut rng, &TIERS)));
+        }
+        model.namespaces.push(NamespaceModel {
+            name,
+            labels: vec![LabelPeriod {
+                from_hour: 0,
+                labels,
+            }],
+        });
+    }
+
+    if shape.label_changes {
+        add_label_changes(&mut model, &roles, &mut rng);
+    }
+
+    // Pods.
+    let masters: Vec<usize> = (0..shape.nodes)
+        .filter(|&i| roles[i] == Role::Master)
+        .collect();
+    let infra: Vec<usize> = (0..shape.nodes)
+        .filter(|&i| roles[i] == Role::Infra)
+        .collect();
+    let workers: Vec<usize> = (0..shape.nodes)
+        .filter(|&i| roles[i] == Role::Worker)
+        .collect();
+    let platform: Vec<String> = model.namespaces[1..shape.platform_namespaces]
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let user: Vec<String> = model.namespaces[shape.platform_namespaces..]
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    for i in 0..shape.pods {
+        let (namespace, node, name, mut labels);
+        if i < masters.len() {
+            namespace = PLATFORM_NAMESPACES[0].to_string();
+            node = model.nodes[masters[i]].name.clone();
+            name = format!("kube-apiserver-{node}");
+            labels = vec![kv("app", "openshift-kube-apiserver")];
+        } else {
+            // The first ordinary pods cover every namespace and every non-master node once, so
+            // each reports at some hour whatever the seed; the rest are placed at random.
+            let j = i - masters.len();
+            let is_platform = if j < platform.len() {
+                true
+            } else if j < platform.len() + user.len() {
+                false
+            } else {
+                rng.random_bool(0.15) || user.is_empty()
+            };
+            namespace = if j < platform.len() {
+                platform[j].clone()
+            } else if j < platform.len() + user.len() {
+                user[j - platform.len()].clone()
+            } else if is_platform {
+                platform
+                    .choose(&mut rng)
+                    .expect("platform namespaces")
+                    .clone()
+            } else {
+                user.choose(&mut rng).expect("user namespaces").clone()
+            };
+            let nodeless = i >= shape.pods - shape.nodeless_pods;
+            let candidates = if is_platform && !infra.is_empty() {
+                &infra
+            } else if !workers.is_empty() {
+                &workers
+            } else {
+                &masters
+            };
+            let non_masters = infra.len() + workers.len();
+            node = if nodeless {
+                String::new()
+            } else if j < non_masters {
+                let k = if j < infra.len() {
+                    infra[j]
+                } else {
+                    workers[j - infra.len()]
+                };
+                model.nodes[k].name.clone()
+            } else {
+                model.nodes[*candidates.choose(&mut rng).expect("nodes")]
+                    .name
+                    .clone()
+            };
+            let app = pick(&mut rng, &APPS);
+            labels = vec![kv("app", app)];
+            if rng.random_bool(0.5) {
+                labels.push(kv("tier", pick(&mut rng, &TIERS)));
+            }
+            if rng.random_bool(0.4) {
+                labels.push(kv("version", pick(&mut rng, &VERSIONS)));
+            }
+            if rng.random_bool(0.2) {
+                labels.push(kv("environment", pick(&mut rng, &ENVIRONMENTS)));
+            }
+            if rng.random_bool(0.2) {
+                labels.push(kv("team", pick(&mut rng, &TEAMS)));
+            }
+            let hash: u64 = rng.random::<u64>() & 0xf_ffff_ffff;
+            if !is_platform && rng.random_bool(0.03) {
+                let vm = format!("rhel9-vm-{i}");
+                name = format!("virt-launcher-{vm}-{hash:09x}");
+                labels.push(kv("vm_kubevirt_io_name", &vm));
+            } else {
+                name = format!("{app}-{hash:09x}-{i:05}");
+            }
+        }
+        let pod_hours = pod_hours(&mut rng, hours, shape.sparse_fraction);
+        let pod_seconds = if rng.random_bool(0.75) {
+            3600.0
+        } else {
+            f64::from(rng.random_range(60u32..=3600))
+        };
+        let cpu_request = *[0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0]
+            .choose(&mut rng)
+            .expect("non-empty");
+        let cpu_limit = if cpu_request == 0.0 {
+            *[0.0, 0.5, 1.0].choose(&mut rng).expect("non-empty")
+        } else {
+            cpu_request * *[1.0, 2.0, 4.0].choose(&mut rng).expect("non-empty")
+        };
+        let cpu_usage = round_to(f64::max(cpu_request, 0.1) * rng.random_range(0.1..1.6), 1e5);
+        let mem_request = GIB
+            * *[0.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0]
+                .choose(&mut rng)
+                .expect("non-empty");
+        let mem_limit = mem_request * *[1.0, 2.0].choose(&mut rng).expect("non-empty");
+        let mem_usage =
+            (f64::max(mem_request, 64.0 * 1_048_576.0) * rng.random_range(0.2..1.4)).round();
+        let usage_variation = if rng.random_bool(0.3) {
+            0.0
+        } else {
+            round_to(rng.random_range(0.0..0.6), 100.0)
+        };
+        model.pods.push(PodModel {
+            name,
+            namespace,
+            node,
+            labels,
+            hours: pod_hours,
+            pod_seconds,
+            cpu_usage_cores: cpu_usage,
+            cpu_request_cores: cpu_request,
+            cpu_limit_cores: cpu_limit,
+            memory_usage_bytes: mem_usage,
+            memory_request_bytes: mem_request,
+            memory_limit_bytes: mem_limit,
+            usage_variation,
+        });
+    }
+    debug_assert_eq!(model.validate(), Ok(()));
+    model
+}
+
+fn round_to(x: f64, scale: f64) -> f64 {
+    (x * scale).round() / scale
+}
+
+/// All hours, or (with probability `sparse_fraction`) a random contiguous block or a random
+/// subset; never empty.
+fn pod_hours(rng: &mut ChaCha8Rng, hours: u32, sparse_fraction: f64) -> Vec<u32> {
+    if sparse_fraction == 0.0 || !rng.random_bool(sparse_fraction) {
+        return (0..hours).collect();
+    }
+    if rng.random_bool(0.5) {
+        let start = rng.random_range(0..hours);
+        let len = rng.random_range(1..=hours - start);
+        (start..start + len).collect()
+    } else {
+        let p = rng.random_range(0.2..0.9);
+        let mut chosen: Vec<u32> = (0..hours).filter(|_| rng.random_bool(p)).collect();
+        if chosen.is_empty() {
+            chosen.push(rng.random_range(0..hours));
+        }
+        chosen
+    }
+}
+
+/// Two worker nodes and two user namespaces get a second label period starting mid-day: the
+/// first of each pair changes an enabled key (`environment` / `team`), the second a disabled one
+/// (`version` / `tier`).
+fn add_label_changes(model: &mut ClusterModel, roles: &[Role], rng: &mut ChaCha8Rng) {
+    let days = model.num_days();
+    let mid_day =
+        |rng: &mut ChaCha8Rng| 24 * rng.random_range(0..days) + rng.random_range(1..24u32);
+    let workers: Vec<usize> = (0..roles.len())
+        .filter(|&i| roles[i] == Role::Worker)
+        .collect();
+    let changes: [(&str, &[&str]); 2] = [("environment", &ENVIRONMENTS), ("version", &VERSIONS)];
+    for (&node, (key, values)) in workers.iter().zip(changes) {
+        let from_hour = mid_day(rng);
+        let periods = &mut model.nodes[node].labels;
+        let next = changed_labels(&periods[0].labels, key, values, rng);
+        periods.push(LabelPeriod {
+            from_hour,
+            labels: next,
+        });
+    }
+    let first_user = model
+        .namespaces
+        .iter()
+        .position(|n| !PLATFORM_NAMESPACES.contains(&n.name.as_str()))
+        .unwrap_or(model.namespaces.len());
+    let changes: [(&str, &[&str]); 2] = [("team", &TEAMS), ("tier", &TIERS)];
+    for (ns, (key, values)) in (first_user..model.namespaces.len()).zip(changes) {
+        let from_hour = mid_day(rng);
+        let periods = &mut model.namespaces[ns].labels;
+        let next = changed_labels(&periods[0].labels, key, values, rng);
+        periods.push(LabelPeriod {
+            from_hour,
+            labels: next,
+        });
+    }
+}
+
+/// `labels` with `key` set to a value different from its current one (appended if absent).
+fn changed_labels(
+    labels: &[(String, String)],
+    key: &str,
+    values: &[&str],
+    rng: &mut ChaCha8Rng,
+) -> Vec<(String, String)> {
+    let mut next = labels.to_vec();
+    let current = next.iter().position(|(k, _)| k == key);
+    let old = current.map(|i| next[i].1.clone());
+    let choices: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| Some(*v) != old.as_deref())
+        .collect();
+    let value = pick(rng, &choices).to_string();
+    match current {
+        Some(i) => next[i].1 = value,
+        None => next.push((key.to_string(), value)),
+    }
+    next
+}
+
+/// The month's length in days (used by callers that build models by hand).
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    let first = NaiveDate::from_ymd_opt(year, month, 1).expect("valid month");
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .expect("next month exists");
+    (next - first).num_days() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_at_takes_last_period_started() {
+        let periods = vec![
+            LabelPeriod::new(0, &[("env", "prod")]),
+            LabelPeriod::new(12, &[("env", "stage")]),
+        ];
+        assert_eq!(labels_at(&periods, 0), &[kv("env", "prod")]);
+        assert_eq!(labels_at(&periods, 11), &[kv("env", "prod")]);
+        assert_eq!(labels_at(&periods, 12), &[kv("env", "stage")]);
+        assert_eq!(labels_at(&periods, 500), &[kv("env", "stage")]);
+        assert!(labels_at(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn usage_factor_is_one_without_variation_and_bounded_otherwise() {
+        for pod in 0..20 {
+            for hour in 0..100 {
+                assert_eq!(usage_factor(pod, hour, 0.0), 1.0);
+                let f = usage_factor(pod, hour, 0.4);
+                assert!((0.6..=1.0).contains(&f), "factor {f}");
+                assert_eq!(f, usage_factor(pod, hour, 0.4));
+            }
+        }
+        // Not constant: some variation actually happens.
+        assert_ne!(usage_factor(0, 0, 0.4), usage_factor(0, 1, 0.4));
+    }
+
+    #[test]
+    fn scale_parses_and_displays() {
+        for scale in Scale::ALL {
+            assert_eq!(scale.to_string().parse::<Scale>(), Ok(scale));
+        }
+        assert_eq!("Typical".parse::<Scale>(), Ok(Scale::Typical));
+        assert!("huge"
+            .parse::<Scale>()
+            .unwrap_err()
+            .contains("tiny, typical or large"));
+    }
+
+    #[test]
+    fn same_seed_same_model_different_seed_different_model() {
+        assert_eq!(generate(Scale::Tiny, 7), generate(Scale::Tiny, 7));
+        assert_ne!(generate(Scale::Tiny, 7), generate(Scale::Tiny, 8));
+        assert_eq!(generate(Scale::Typical, 42), generate(Scale::Typical, 42));
+        assert_ne!(generate(Scale::Typical, 42), generate(Scale::Typical, 43));
+    }
+
+    #[test]
+    fn tiny_shape() {
+        let m = generate(Scale::Tiny, 1);
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!(
+            (m.nodes.len(), m.namespaces.len(), m.pods.len()),
+            (3, 4, 12)
+        );
+        assert_eq!((m.year, m.month, m.first_day, m.last_day), (2026, 9, 1, 3));
+        // 3 days = 72 hours, every pod in every hour.
+        assert!(m
+            .pods
+            .iter()
+            .all(|p| p.hours == (0..72).collect::<Vec<_>>()));
+        assert!(m.pods.iter().all(|p| !p.node.is_empty()));
+        for seed in 0..20 {
+            let m = generate(Scale::Tiny, seed);
+            assert!(m
+                .nodes
+                .iter()
+                .all(|n| m.pods.iter().any(|p| p.node == n.name)));
+            assert!(m
+                .namespaces
+                .iter()
+                .all(|n| m.pods.iter().any(|p| p.namespace == n.name)));
+        }
+    }
+
+    #[test]
+    fn typical_shape() {
+        let m = generate(Scale::Typical, 42);
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!(m.nodes.len(), 50);
+        assert_eq!(m.pods.len(), 500);
+        assert_eq!(m.namespaces.len(), 25);
+        assert_eq!((m.first_day, m.last_day, m.num_days()), (1, 30, 30));
+        for ns in [
+            "openshift-monitoring",
+            "openshift-kube-apiserver",
+            "kube-system",
+        ] {
+            assert!(m.namespaces.iter().any(|n| n.name == ns), "{ns} missing");
+        }
+        let apiserver_nodes: BTreeSet<_> = m
+            .pods
+            .iter()
+            .filter(|p| p.namespace == "openshift-kube-apiserver")
+            .map(|p| p.node.as_str())
+            .collect();
+        assert_eq!(apiserver_nodes.len(), 3);
+        let nodeless = m.pods.iter().filter(|p| p.node.is_empty()).count();
+        assert!((1..=10).contains(&nodeless), "{nodeless} pods without node");
+        let sparse = m.pods.iter().filter(|p| p.hours.len() < 720).count();
+        assert!((75..=225).contains(&sparse), "{sparse} sparse pods");
+        let infra = m
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.labels[0]
+                    .labels
+                    .contains(&kv("node_role_kubernetes_io", "infra"))
+            })
+            .count();
+        assert_eq!(infra, 3);
+        // Two nodes and two namespaces change labels mid-day (from_hour not a multiple of 24).
+        let changing_nodes: Vec<_> = m.nodes.iter().filter(|n| n.labels.len() == 2).collect();
+        assert_eq!(changing_nodes.len(), 2);
+        assert!(changing_nodes
+            .iter()
+            .all(|n| n.labels[1].from_hour % 24 != 0));
+        let changing_ns: Vec<_> = m
+            .namespaces
+            .iter()
+            .filter(|n| n.labels.len() == 2)
+            .collect();
+        assert_eq!(changing_ns.len(), 2);
+        assert!(changing_ns.iter().all(|n| n.labels[1].from_hour % 24 != 0));
+        for n in &m.nodes {
+            assert!([4.0, 8.0, 16.0, 32.0].contains(&n.cpu_cores));
+            assert!([16.0, 32.0, 64.0, 128.0].contains(&(n.memory_bytes / GIB)));
+            assert!(n.resource_id.starts_with("i-"));
+        }
+        // Label keys collide across node, namespace and pod.
+        let has_key = |labels: &[(String, String)], k: &str| labels.iter().any(|(key, _)| key == k);
+        assert!(m.nodes.iter().any(|n| has_key(&n.labels[0].labels, "team")));
+        assert!(m
+            .namespaces
+            .iter()
+            .any(|n| has_key(&n.labels[0].labels, "team")));
+        assert!(m.pods.iter().any(|p| has_key(&p.labels, "team")));
+        assert_eq!(m.enabled_tag_keys, ["app", "environment", "team"]);
+        assert_eq!(m.cost_category_patterns, koku_default_cost_categories());
+    }
+
+    #[test]
+    fn large_shape() {
+        let m = generate(Scale::Large, 3);
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!((m.nodes.len(), m.pods.len(), m.num_days()), (250, 5000, 30));
+    }
+
+    #[test]
+    fn validate_rejects_broken_models() {
+        let mut m = ClusterModel::empty(2026, 2, 1, 29);
+        assert!(m.validate().unwrap_err().contains("does not exist"));
+        m.last_day = 28;
+        assert_eq!(m.validate(), Ok(()));
+        m.pods.push(PodModel::new("p", "ns", "nowhere", vec![0]));
+        assert!(m.validate().unwrap_err().contains("unknown node"));
+        m.pods[0].node = String::new();
+        m.pods[0].hours = vec![3, 3];
+        assert!(m.validate().unwrap_err().contains("strictly increasing"));
+        m.pods[0].hours = vec![28 * 24];
+        assert!(m.validate().unwrap_err().contains("outside"));
+        m.pods[0].hours = vec![0];
+        m.namespaces.push(NamespaceModel {
+            name: "ns".into(),
+            labels: vec![LabelPeriod::new(5, &[])],
+        });
+        assert!(m.validate().unwrap_err().contains("not 0"));
+    }
+
+    #[test]
+    fn report_period_bounds_and_hours() {
+        let m = ClusterModel::empty(2026, 12, 30, 31);
+        assert_eq!(m.report_period_start().to_string(), "2026-12-01 00:00:00");
+        assert_eq!(m.report_period_end().to_string(), "2027-01-01 00:00:00");
+        assert_eq!(m.hour_start(25).to_string(), "2026-12-31 01:00:00");
+        assert_eq!(days_in_month(2028, 2), 29);
+    }
+}

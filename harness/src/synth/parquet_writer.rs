@@ -1,0 +1,824 @@
+//! Writes koku's tables as Parquet in koku's S3 layout (spec §2.1), under a local root folder
+//! that plays the bucket root:
+//!
+//! - hourly: `{root}/data/parquet/{account}/OCP/{report_type}/source={uuid}/year={YYYY}/month={MM}/{report_type}.{YYYY-MM-DD}.{manifest_id}.1_0.parquet`
+//! - daily: `{root}/data/parquet/daily/{account}/OCP/{report_type}/source={uuid}/year={YYYY}/month={MM}/{report_type}.{YYYY-MM-DD}.{manifest_id}.1_daily_0.parquet`
+//!
+//! One file per day per table, as koku writes from daily archives. Column types as pandas and
+//! pyarrow write them: `Timestamp(Millisecond, None)`, `Utf8`, `Float64`, every field nullable;
+//! snappy compression.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray};
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use uuid::Uuid;
+
+use super::koku_tables::{
+    koku_tables_for_day, NamespaceLabelsDailyRow, NamespaceLabelsHourlyRow, NodeLabelsDailyRow,
+    NodeLabelsHourlyRow, PodUsageDailyRow, PodUsageHourlyRow,
+};
+use super::model::ClusterModel;
+use super::{Result, SynthError};
+
+/// koku report type of the pod usage tables.
+pub const POD_USAGE: &str = "pod_usage";
+/// koku report type of the node-label tables.
+pub const NODE_LABELS: &str = "node_labels";
+/// koku report type of the namespace-label tables.
+pub const NAMESPACE_LABELS: &str = "namespace_labels";
+/// koku report type of the storage tables (not generated yet; for hand-written batches).
+pub const STORAGE_USAGE: &str = "storage_usage";
+/// The manifest id used in every generated file name.
+pub const MANIFEST_ID: u64 = 1;
+
+/// The folder holding one table's files for one source and month:
+/// `{root}/data/parquet[/daily]/{account}/OCP/{report_type}/source={source}/year={YYYY}/month={MM}`
+/// with `MM` zero-padded.
+pub fn table_dir(
+    root: &Path,
+    account: &str,
+    source: &Uuid,
+    report_type: &str,
+    daily: bool,
+    year: i32,
+    month: u32,
+) -> PathBuf {
+    let mut dir = root.join("data").join("parquet");
+    if daily {
+        dir.push("daily");
+    }
+    dir.join(account)
+        .join("OCP")
+        .join(report_type)
+        .join(format!("source={source}"))
+        .join(format!("year={year:04}"))
+        .join(format!("month={month:02}"))
+}
+
+/// The file name koku gives a day's file: `{report_type}.{YYYY-MM-DD}.{manifest_id}.1_0.parquet`
+/// (hourly) or `{report_type}.{YYYY-MM-DD}.{manifest_id}.1_daily_0.parquet` (daily).
+pub fn file_name(report_type: &str, date: NaiveDate, manifest_id: u64, daily: bool) -> String {
+    let suffix = if daily { "_daily_0" } else { "_0" };
+    format!(
+        "{report_type}.{}.{manifest_id}.1{suffix}.parquet",
+        date.format("%Y-%m-%d")
+    )
+}
+
+/// Writes one batch as a snappy-compressed Parquet file at `path`, creating missing folders and
+/// replacing an existing file. Any schema is accepted, so tests can write bad inputs.
+pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| SynthError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = File::create(path).map_err(|source| SynthError::Io {
+        action: "create file",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let parquet_err = |source| SynthError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet_err)?;
+    writer.write(batch).map_err(parquet_err)?;
+    writer.close().map_err(parquet_err)?;
+    Ok(())
+}
+
+/// A row of one of koku's tables: knows its report type, whether it is a daily table, its
+/// columns (names, order and Arrow types as koku writes them) and its day.
+pub trait KokuRow: Sized {
+    /// koku's report type (`pod_usage`, `node_labels`, `namespace_labels`).
+    const REPORT_TYPE: &'static str;
+    /// Whether the row belongs to the `_daily` table.
+    const DAILY: bool;
+    /// The columns of `rows`, in file order.
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)>;
+    /// The row's `interval_start` (its day decides the file it goes to).
+    fn interval_start(&self) -> NaiveDateTime;
+
+    /// The table's Arrow schema: every field nullable.
+    fn schema() -> SchemaRef {
+        batch_of::<Self>(&[]).schema()
+    }
+}
+
+fn batch_of<R: KokuRow>(rows: &[&R]) -> RecordBatch {
+    RecordBatch::try_from_iter_with_nullable(
+        R::columns(rows)
+            .into_iter()
+            .map(|(name, array)| (name, array, true)),
+    )
+    .expect("columns of equal length matching their own types")
+}
+
+/// The Arrow batch of `rows`, with the schema of [`KokuRow::schema`].
+pub fn to_record_batch<R: KokuRow>(rows: &[R]) -> RecordBatch {
+    let refs: Vec<&R> = rows.iter().collect();
+    batch_of(&refs)
+}
+
+fn ts<R>(rows: &[&R], f: impl Fn(&R) -> NaiveDateTime) -> ArrayRef {
+    let millis: Vec<i64> = rows
+        .iter()
+        .map(|r| f(r).and_utc().timestamp_millis())
+        .collect();
+    Arc::new(TimestampMillisecondArray::from(millis))
+}
+
+fn text<R>(rows: &[&R], f: impl Fn(&R) -> &str) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(r))))
+}
+
+fn opt_text<R>(rows: &[&R], f: impl Fn(&R) -> Option<&str>) -> ArrayRef {
+    Arc::new(rows.iter().map(|r| f(r)).collect::<StringArray>())
+}
+
+fn num<R>(rows: &[&R], f: impl Fn(&R) -> f64) -> ArrayRef {
+    Arc::new(Float64Array::from(
+        rows.iter().map(|r| f(r)).collect::<Vec<f64>>(),
+    ))
+}
+
+impl KokuRow for PodUsageHourlyRow {
+    const REPORT_TYPE: &'static str = POD_USAGE;
+    const DAILY: bool = false;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("interval_end", ts(rows, |r| r.interval_end)),
+            ("pod", text(rows, |r| &r.pod)),
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("node", text(rows, |r| &r.node)),
+            ("resource_id", text(rows, |r| &r.resource_id)),
+            (
+                "pod_usage_cpu_core_seconds",
+                num(rows, |r| r.pod_usage_cpu_core_seconds),
+            ),
+            (
+                "pod_request_cpu_core_seconds",
+                num(rows, |r| r.pod_request_cpu_core_seconds),
+            ),
+            (
+                "pod_limit_cpu_core_seconds",
+                num(rows, |r| r.pod_limit_cpu_core_seconds),
+            ),
+            (
+                "pod_usage_memory_byte_seconds",
+                num(rows, |r| r.pod_usage_memory_byte_seconds),
+            ),
+            (
+                "pod_request_memory_byte_seconds",
+                num(rows, |r| r.pod_request_memory_byte_seconds),
+            ),
+            (
+                "pod_limit_memory_byte_seconds",
+                num(rows, |r| r.pod_limit_memory_byte_seconds),
+            ),
+            (
+                "node_capacity_cpu_cores",
+                num(rows, |r| r.node_capacity_cpu_cores),
+            ),
+            (
+                "node_capacity_cpu_core_seconds",
+                num(rows, |r| r.node_capacity_cpu_core_seconds),
+            ),
+            (
+                "node_capacity_memory_bytes",
+                num(rows, |r| r.node_capacity_memory_bytes),
+            ),
+            (
+                "node_capacity_memory_byte_seconds",
+                num(rows, |r| r.node_capacity_memory_byte_seconds),
+            ),
+            ("pod_labels", text(rows, |r| &r.pod_labels)),
+            (
+                "pod_effective_usage_cpu_core_seconds",
+                num(rows, |r| r.pod_effective_usage_cpu_core_seconds),
+            ),
+            (
+                "pod_effective_usage_memory_byte_seconds",
+                num(rows, |r| r.pod_effective_usage_memory_byte_seconds),
+            ),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for PodUsageDailyRow {
+    const REPORT_TYPE: &'static str = POD_USAGE;
+    const DAILY: bool = true;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("node", text(rows, |r| &r.node)),
+            ("pod", text(rows, |r| &r.pod)),
+            ("pod_labels", text(rows, |r| &r.pod_labels)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            ("resource_id", text(rows, |r| &r.resource_id)),
+            (
+                "pod_usage_cpu_core_seconds",
+                num(rows, |r| r.pod_usage_cpu_core_seconds),
+            ),
+            (
+                "pod_request_cpu_core_seconds",
+                num(rows, |r| r.pod_request_cpu_core_seconds),
+            ),
+            (
+                "pod_effective_usage_cpu_core_seconds",
+                num(rows, |r| r.pod_effective_usage_cpu_core_seconds),
+            ),
+            (
+                "pod_limit_cpu_core_seconds",
+                num(rows, |r| r.pod_limit_cpu_core_seconds),
+            ),
+            (
+                "pod_usage_memory_byte_seconds",
+                num(rows, |r| r.pod_usage_memory_byte_seconds),
+            ),
+            (
+                "pod_request_memory_byte_seconds",
+                num(rows, |r| r.pod_request_memory_byte_seconds),
+            ),
+            (
+                "pod_effective_usage_memory_byte_seconds",
+                num(rows, |r| r.pod_effective_usage_memory_byte_seconds),
+            ),
+            (
+                "pod_limit_memory_byte_seconds",
+                num(rows, |r| r.pod_limit_memory_byte_seconds),
+            ),
+            (
+                "node_capacity_cpu_cores",
+                num(rows, |r| r.node_capacity_cpu_cores),
+            ),
+            (
+                "node_capacity_cpu_core_seconds",
+                num(rows, |r| r.node_capacity_cpu_core_seconds),
+            ),
+            (
+                "node_capacity_memory_bytes",
+                num(rows, |r| r.node_capacity_memory_bytes),
+            ),
+            (
+                "node_capacity_memory_byte_seconds",
+                num(rows, |r| r.node_capacity_memory_byte_seconds),
+            ),
+            ("node_role", opt_text(rows, |r| r.node_role.as_deref())),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for NodeLabelsHourlyRow {
+    const REPORT_TYPE: &'static str = NODE_LABELS;
+    const DAILY: bool = false;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("interval_end", ts(rows, |r| r.interval_end)),
+            ("node", text(rows, |r| &r.node)),
+            ("node_labels", text(rows, |r| &r.node_labels)),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for NodeLabelsDailyRow {
+    const REPORT_TYPE: &'static str = NODE_LABELS;
+    const DAILY: bool = true;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("node", text(rows, |r| &r.node)),
+            ("node_labels", text(rows, |r| &r.node_labels)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for NamespaceLabelsHourlyRow {
+    const REPORT_TYPE: &'static str = NAMESPACE_LABELS;
+    const DAILY: bool = false;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("interval_end", ts(rows, |r| r.interval_end)),
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("namespace_labels", text(rows, |r| &r.namespace_labels)),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for NamespaceLabelsDailyRow {
+    const REPORT_TYPE: &'static str = NAMESPACE_LABELS;
+    const DAILY: bool = true;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("namespace_labels", text(rows, |r| &r.namespace_labels)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+/// What was written for one table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenTable {
+    pub report_type: &'static str,
+    pub daily: bool,
+    /// Parquet files written (one per day that has rows).
+    pub files: usize,
+    pub rows: usize,
+}
+
+impl WrittenTable {
+    /// koku's table name, e.g. `openshift_pod_usage_line_items_daily`.
+    pub fn table_name(&self) -> String {
+        format!(
+            "openshift_{}_line_items{}",
+            self.report_type,
+            if self.daily { "_daily" } else { "" }
+        )
+    }
+
+    fn add(&mut self, other: &WrittenTable) {
+        self.files += other.files;
+        self.rows += other.rows;
+    }
+}
+
+/// What [`write_cluster`] wrote: one entry per table, in the order pod usage (hourly, daily),
+/// node labels (hourly, daily), namespace labels (hourly, daily); label tables the model switches
+/// off are absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WrittenCluster {
+    pub tables: Vec<WrittenTable>,
+}
+
+impl WrittenCluster {
+    /// Files written over all tables.
+    pub fn files(&self) -> usize {
+        self.tables.iter().map(|t| t.files).sum()
+    }
+
+    /// The entry for `(report_type, daily)`, if that table was written.
+    pub fn table(&self, report_type: &str, daily: bool) -> Option<&WrittenTable> {
+        self.tables
+            .iter()
+            .find(|t| t.report_type == report_type && t.daily == daily)
+    }
+}
+
+/// Writes `rows` of one table in koku's layout under `root`, one file per day of
+/// `interval_start` (year and month of the path from that day), replacing files of the same
+/// name. Rows keep their order within a file. Writes nothing for no rows.
+pub fn write_table<R: KokuRow>(
+    root: &Path,
+    account: &str,
+    source: &Uuid,
+    rows: &[R],
+) -> Result<WrittenTable> {
+    let mut by_day: BTreeMap<NaiveDate, Vec<&R>> = BTreeMap::new();
+    for row in rows {
+        by_day
+            .entry(row.interval_start().date())
+            .or_default()
+            .push(row);
+    }
+    for (date, day_rows) in &by_day {
+        let dir = table_dir(
+            root,
+            account,
+            source,
+            R::REPORT_TYPE,
+            R::DAILY,
+            date.year(),
+            date.month(),
+        );
+        let path = dir.join(file_name(R::REPORT_TYPE, *date, MANIFEST_ID, R::DAILY));
+        write_batch(&path, &batch_of(day_rows))?;
+    }
+    Ok(WrittenTable {
+        report_type: R::REPORT_TYPE,
+        daily: R::DAILY,
+        files: by_day.len(),
+        rows: rows.len(),
+    })
+}
+
+/// Validates `model`, then writes every table koku would hold for it under `root` (the bucket
+/// root), day by day so memory stays bounded: pod usage hourly and daily always, node-label and
+/// namespace-label tables only when `write_node_labels` / `write_namespace_labels` is set.
+/// Returns the files and rows written per table.
+pub fn write_cluster(model: &ClusterModel, root: &Path) -> Result<WrittenCluster> {
+    model.validate().map_err(SynthError::InvalidModel)?;
+    let empty = |report_type, daily| WrittenTable {
+        report_type,
+        daily,
+        files: 0,
+        rows: 0,
+    };
+    let mut totals = vec![empty(POD_USAGE, false), empty(POD_USAGE, true)];
+    if model.write_node_labels {
+        totals.push(empty(NODE_LABELS, false));
+        totals.push(empty(NODE_LABELS, true));
+    }
+    if model.write_namespace_labels {
+        totals.push(empty(NAMESPACE_LABELS, false));
+        totals.push(empty(NAMESPACE_LABELS, true));
+    }
+    let (account, source) = (model.account.as_str(), &model.source_uuid);
+    for day in 0..model.num_days() {
+        let t = koku_tables_for_day(model, day);
+        let mut written = vec![
+            write_table(root, account, source, &t.pod_usage)?,
+            write_table(root, account, source, &t.pod_usage_daily)?,
+        ];
+        if model.write_node_labels {
+            written.push(write_table(root, account, source, &t.node_labels)?);
+            written.push(write_table(root, account, source, &t.node_labels_daily)?);
+        }
+        if model.write_namespace_labels {
+            written.push(write_table(root, account, source, &t.namespace_labels)?);
+            written.push(write_table(
+                root,
+                account,
+                source,
+                &t.namespace_labels_daily,
+            )?);
+        }
+        for (total, w) in totals.iter_mut().zip(&written) {
+            total.add(w);
+        }
+    }
+    Ok(WrittenCluster { tables: totals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::koku_tables::koku_tables;
+    use crate::synth::model::{generate, LabelPeriod, NodeModel, PodModel, Scale, GIB};
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Float64Type, TimeUnit};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn read(path: &Path) -> RecordBatch {
+        let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+        arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    }
+
+    fn uuid() -> Uuid {
+        Uuid::parse_str("6795d5e6-951c-4382-a8d3-390515d7ec2d").unwrap()
+    }
+
+    #[test]
+    fn paths_follow_koku_layout() {
+        let dir = table_dir(
+            Path::new("/bucket"),
+            "org1234567",
+            &uuid(),
+            "pod_usage",
+            false,
+            2026,
+            9,
+        );
+        assert_eq!(
+            dir,
+            Path::new("/bucket/data/parquet/org1234567/OCP/pod_usage/source=6795d5e6-951c-4382-a8d3-390515d7ec2d/year=2026/month=09")
+        );
+        let daily = table_dir(
+            Path::new("/b"),
+            "org1",
+            &uuid(),
+            "node_labels",
+            true,
+            2026,
+            11,
+        );
+        assert_eq!(
+            daily,
+            Path::new("/b/data/parquet/daily/org1/OCP/node_labels/source=6795d5e6-951c-4382-a8d3-390515d7ec2d/year=2026/month=11")
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 9, 3).unwrap();
+        assert_eq!(
+            file_name("pod_usage", d, 1, false),
+            "pod_usage.2026-09-03.1.1_0.parquet"
+        );
+        assert_eq!(
+            file_name("pod_usage", d, 1, true),
+            "pod_usage.2026-09-03.1.1_daily_0.parquet"
+        );
+    }
+
+    #[test]
+    fn tiny_cluster_lands_at_koku_paths_with_koku_types() {
+        let root = tempfile::tempdir().unwrap();
+        let model = generate(Scale::Tiny, 42);
+        let written = write_cluster(&model, root.path()).unwrap();
+        // 6 tables, 3 days each, every pod in every hour → one file per table per day.
+        assert_eq!(written.tables.len(), 6);
+        assert_eq!(written.files(), 18);
+        // 12 pods * 72 hours = 864 hourly pod rows; daily = 12 pods * 3 days = 36.
+        assert_eq!(written.table(POD_USAGE, false).unwrap().rows, 864);
+        assert_eq!(written.table(POD_USAGE, true).unwrap().rows, 36);
+        // Each of the 3 nodes runs pods every hour: 3 * 72 hourly node-label rows; labels do not
+        // change in tiny → 3 nodes * 3 days daily rows.
+        assert_eq!(written.table(NODE_LABELS, false).unwrap().rows, 216);
+        assert_eq!(written.table(NODE_LABELS, true).unwrap().rows, 9);
+
+        let account = "org1234567";
+        let src = model.source_uuid;
+        let hourly = table_dir(root.path(), account, &src, "pod_usage", false, 2026, 9)
+            .join("pod_usage.2026-09-02.1.1_0.parquet");
+        let daily = table_dir(root.path(), account, &src, "pod_usage", true, 2026, 9)
+            .join("pod_usage.2026-09-02.1.1_daily_0.parquet");
+        assert!(hourly.starts_with(root.path().join(format!(
+            "data/parquet/org1234567/OCP/pod_usage/source={src}/year=2026/month=09"
+        ))));
+
+        let h = read(&hourly);
+        assert_eq!(h.num_rows(), 12 * 24);
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        let names: Vec<&str> = h
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "report_period_start",
+                "report_period_end",
+                "interval_start",
+                "interval_end",
+                "pod",
+                "namespace",
+                "node",
+                "resource_id",
+                "pod_usage_cpu_core_seconds",
+                "pod_request_cpu_core_seconds",
+                "pod_limit_cpu_core_seconds",
+                "pod_usage_memory_byte_seconds",
+                "pod_request_memory_byte_seconds",
+                "pod_limit_memory_byte_seconds",
+                "node_capacity_cpu_cores",
+                "node_capacity_cpu_core_seconds",
+                "node_capacity_memory_bytes",
+                "node_capacity_memory_byte_seconds",
+                "pod_labels",
+                "pod_effective_usage_cpu_core_seconds",
+                "pod_effective_usage_memory_byte_seconds",
+            ]
+        );
+        for f in h.schema_ref().fields() {
+            assert!(f.is_nullable());
+            let expected = match f.name().as_str() {
+                n if n.starts_with("report_period") || n.starts_with("interval") => ms.clone(),
+                "pod" | "namespace" | "node" | "resource_id" | "pod_labels" => DataType::Utf8,
+                _ => DataType::Float64,
+            };
+            assert_eq!(f.data_type(), &expected, "{}", f.name());
+        }
+        // Values survive the round trip (timestamps: 2026-09-02 00:00 is 1788307200000 ms).
+        let starts = h.column_by_name("interval_start").unwrap();
+        let starts = starts
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .unwrap();
+        assert_eq!(starts.value(0), 1_788_307_200_000);
+
+        let d = read(&daily);
+        assert_eq!(d.num_rows(), 12);
+        let names: Vec<&str> = d
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            &names[..5],
+            ["namespace", "node", "pod", "pod_labels", "interval_start"]
+        );
+        assert_eq!(names.last(), Some(&"node_role"));
+        let role = d.column_by_name("node_role").unwrap();
+        assert_eq!(role.data_type(), &DataType::Utf8);
+        assert_eq!(role.null_count(), 12);
+        assert!(d.column_by_name("interval_end").is_none());
+        // Every tiny pod runs all 24 hours on its node: daily capacity seconds = cores * 3600 * 24.
+        let cores = d.column_by_name("node_capacity_cpu_cores").unwrap();
+        let secs = d.column_by_name("node_capacity_cpu_core_seconds").unwrap();
+        let (cores, secs) = (
+            cores.as_primitive::<Float64Type>(),
+            secs.as_primitive::<Float64Type>(),
+        );
+        for i in 0..d.num_rows() {
+            assert_eq!(secs.value(i), cores.value(i) * 86400.0);
+        }
+
+        let nl = read(
+            &table_dir(root.path(), account, &src, "node_labels", true, 2026, 9)
+                .join("node_labels.2026-09-01.1.1_daily_0.parquet"),
+        );
+        let names: Vec<&str> = nl
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "node",
+                "node_labels",
+                "interval_start",
+                "report_period_start",
+                "report_period_end"
+            ]
+        );
+        assert_eq!(nl.schema_ref().field(2).data_type(), &ms);
+        let ns = read(
+            &table_dir(
+                root.path(),
+                account,
+                &src,
+                "namespace_labels",
+                false,
+                2026,
+                9,
+            )
+            .join("namespace_labels.2026-09-03.1.1_0.parquet"),
+        );
+        assert_eq!(ns.schema_ref().field(4).name(), "namespace");
+        // 4 namespaces with pods in every hour → 4 * 24 rows.
+        assert_eq!(ns.num_rows(), 96);
+
+        // Snappy compression.
+        let meta = SerializedFileReader::new(File::open(&hourly).unwrap()).unwrap();
+        let col = meta.metadata().row_group(0).column(0).compression();
+        assert_eq!(col, Compression::SNAPPY);
+    }
+
+    #[test]
+    fn label_tables_skipped_when_switched_off() {
+        let root = tempfile::tempdir().unwrap();
+        let mut model = generate(Scale::Tiny, 1);
+        model.write_node_labels = false;
+        model.write_namespace_labels = false;
+        let written = write_cluster(&model, root.path()).unwrap();
+        assert_eq!(written.tables.len(), 2);
+        assert_eq!(written.files(), 6);
+        assert!(!root
+            .path()
+            .join("data/parquet/org1234567/OCP/node_labels")
+            .exists());
+        assert!(!root
+            .path()
+            .join("data/parquet/daily/org1234567/OCP/namespace_labels")
+            .exists());
+    }
+
+    #[test]
+    fn hand_built_rows_with_duplicate_keys_write_as_given() {
+        // A daily table with two rows for the same key on one day (as koku's chunking makes).
+        let mut m = ClusterModel::empty(2026, 9, 1, 1);
+        m.nodes.push(NodeModel {
+            name: "n1".into(),
+            resource_id: "i-1".into(),
+            cpu_cores: 4.0,
+            memory_bytes: 8.0 * GIB,
+            labels: vec![LabelPeriod::new(0, &[])],
+        });
+        let mut pod = PodModel::new("p", "ns", "n1", vec![0, 1]);
+        pod.cpu_usage_cores = 1.0;
+        m.pods.push(pod);
+        let mut daily = koku_tables(&m).pod_usage_daily;
+        daily.push(daily[0].clone());
+        daily[1].node_role = Some("worker".into());
+        let root = tempfile::tempdir().unwrap();
+        let w = write_table(root.path(), &m.account, &m.source_uuid, &daily).unwrap();
+        assert_eq!((w.files, w.rows), (1, 2));
+        assert_eq!(w.table_name(), "openshift_pod_usage_line_items_daily");
+        let b = read(
+            &table_dir(
+                root.path(),
+                &m.account,
+                &m.source_uuid,
+                "pod_usage",
+                true,
+                2026,
+                9,
+            )
+            .join("pod_usage.2026-09-01.1.1_daily_0.parquet"),
+        );
+        assert_eq!(b.num_rows(), 2);
+        let usage = b.column_by_name("pod_usage_cpu_core_seconds").unwrap();
+        // 1 core * 3600 s * 2 hours in each row.
+        assert_eq!(
+            usage.as_primitive::<Float64Type>().values().to_vec(),
+            [7200.0, 7200.0]
+        );
+        let role = b.column_by_name("node_role").unwrap();
+        assert_eq!(
+            role.as_string::<i32>().iter().collect::<Vec<_>>(),
+            [None, Some("worker")]
+        );
+    }
+
+    #[test]
+    fn arbitrary_batches_can_be_written() {
+        let batch = RecordBatch::try_from_iter(vec![(
+            "pod_labels",
+            Arc::new(StringArray::from(vec![Some(""), None])) as ArrayRef,
+        )])
+        .unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("deep/er/bad.parquet");
+        write_batch(&path, &batch).unwrap();
+        let back = read(&path);
+        assert_eq!(back.num_rows(), 2);
+        assert_eq!(back.column(0).null_count(), 1);
+        assert_eq!(PodUsageDailyRow::schema().fields().len(), 21);
+    }
+
+    #[test]
+    fn unwritable_root_is_a_clear_error() {
+        let root = tempfile::tempdir().unwrap();
+        let blocker = root.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let err = write_cluster(&generate(Scale::Tiny, 1), &blocker).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("cannot create folder"), "{msg}");
+        assert!(msg.contains(&blocker.display().to_string()), "{msg}");
+        let mut bad = generate(Scale::Tiny, 1);
+        bad.last_day = 31;
+        let err = write_cluster(&bad, root.path()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid cluster model"),
+            "{err}"
+        );
+    }
+}
