@@ -11,11 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uuid::Uuid;
 
-use ocp_engine::config::ConfigFile;
+use ocp_engine::config::{ConfigFile, SourceSection};
 use ocp_engine::error::{Error, Result};
 use ocp_engine::postgres::koku_tables_sql;
 use ocp_engine::run::{run, CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
-use ocp_engine::source::S3Settings;
+use ocp_engine::source::{S3Credentials, S3Settings};
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +92,10 @@ struct AggregateArgs {
     /// No progress bar, only the final report.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write the run's report (run id, files, rows, seconds and peak memory per phase) as
+    /// JSON to this file, for benchmarks and monitoring.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -119,6 +123,7 @@ pub fn main() -> i32 {
 
 fn aggregate(args: AggregateArgs) -> Result<()> {
     let quiet = args.quiet;
+    let report_json = args.report_json.clone();
     let request = resolve(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -129,7 +134,45 @@ fn aggregate(args: AggregateArgs) -> Result<()> {
     progress.finish_and_clear();
     let report = report?;
     print_report(&request, &report);
+    if let Some(path) = report_json {
+        let text = serde_json::to_string_pretty(&report_as_json(&request, &report))
+            .expect("a JSON value serialises");
+        std::fs::write(&path, text).map_err(|e| {
+            Error::infrastructure(format!(
+                "the rows are written, but the report cannot be written to {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     Ok(())
+}
+
+/// The run's report as JSON: what `print_report` prints, in machine-readable form.
+fn report_as_json(request: &RunRequest, report: &RunReport) -> serde_json::Value {
+    let phases: Vec<serde_json::Value> = report
+        .phases
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "seconds": p.elapsed.as_secs_f64(),
+                "peak_rss_bytes": p.peak_rss_bytes,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "engine_version": env!("CARGO_PKG_VERSION"),
+        "run_id": report.run_id.to_string(),
+        "source_uuid": request.source_uuid.to_string(),
+        "start": report.effective_start.to_string(),
+        "end": report.end.to_string(),
+        "files_per_table": report.files_per_table.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        "rows_per_data_source": report.rows_per_data_source.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        "rows_deleted": report.rows_deleted,
+        "phases": phases,
+        "total_seconds": report.total_elapsed().as_secs_f64(),
+        "peak_rss_bytes": report.peak_rss_bytes(),
+    })
 }
 
 /// Config file first, then flags and environment (clap merges those two).
@@ -138,6 +181,7 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
     };
+    let s3_credentials = s3_credentials(&file.source)?;
     let missing = |what: &str, flag: &str, key: &str| {
         Error::input(format!(
             "{what} is not set: pass {flag} or set {key} in the config file"
@@ -193,9 +237,10 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         }
         (None, _) => None,
     };
+    // An explicit [catalog] table wins over koku's tables; a site's config leaves it out.
     let catalog = match (&postgres, file.catalog) {
-        (Some(_), _) => CatalogSource::Postgres,
-        (None, Some(inline)) => CatalogSource::Inline(inline),
+        (_, Some(inline)) => CatalogSource::Inline(inline),
+        (Some(_), None) => CatalogSource::Postgres,
         (None, None) => return Err(Error::input(
             "no catalog: set --postgres-url and --schema (koku's tables), or a [catalog] table \
                  in the config file",
@@ -213,6 +258,7 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
     Ok(RunRequest {
         location,
         s3: S3Settings {
+            credentials: s3_credentials,
             endpoint: args.s3_endpoint.or(file.source.s3_endpoint),
             region: file.source.s3_region,
         },
@@ -256,6 +302,13 @@ fn print_report(request: &RunRequest, report: &RunReport) {
         "source {} days {}..{} (requested start {})",
         request.source_uuid, report.effective_start, report.end, request.start
     );
+    match &request.catalog {
+        CatalogSource::Inline(_) => println!("catalog: the config file's [catalog] table"),
+        CatalogSource::Postgres => println!(
+            "catalog: koku's tables in PostgreSQL schema {}",
+            request.postgres.as_ref().map_or("", |p| p.schema.as_str())
+        ),
+    }
     for (table, files) in &report.files_per_table {
         println!("  read {files:>4} files of {table}");
     }
@@ -295,4 +348,19 @@ fn print_report(request: &RunRequest, report: &RunReport) {
         report.total_elapsed().as_secs_f64(),
         mib(report.peak_rss_bytes())
     );
+}
+
+/// The S3 key pair from the config file: both keys or neither.
+fn s3_credentials(source: &SourceSection) -> Result<Option<S3Credentials>> {
+    match (&source.s3_access_key_id, &source.s3_secret_access_key) {
+        (Some(id), Some(secret)) => Ok(Some(S3Credentials {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(Error::input(
+            "the config's [source] sets only one of s3_access_key_id and s3_secret_access_key: \
+             set both, or neither and use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+        )),
+    }
 }

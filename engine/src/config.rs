@@ -38,6 +38,11 @@ pub struct SourceSection {
     pub s3_endpoint: Option<String>,
     /// S3 region; otherwise `AWS_REGION`, else `us-east-1`.
     pub s3_region: Option<String>,
+    /// S3 access key id; otherwise `AWS_ACCESS_KEY_ID`. Needs `s3_secret_access_key` too.
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret key; otherwise `AWS_SECRET_ACCESS_KEY`. Prefer the environment variable at a
+    /// site, so the secret stays out of files.
+    pub s3_secret_access_key: Option<String>,
 }
 
 /// The date range and the identity of the rows written.

@@ -25,6 +25,24 @@ pub struct Source {
 pub struct S3Settings {
     pub endpoint: Option<String>,
     pub region: Option<String>,
+    /// Access key id and secret key; otherwise `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub credentials: Option<S3Credentials>,
+}
+
+/// A static S3 key pair.
+#[derive(Clone, Default)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    /// Never prints the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Source {
@@ -52,6 +70,11 @@ impl Source {
             }
             if let Some(region) = &settings.region {
                 builder = builder.with_region(region);
+            }
+            if let Some(credentials) = &settings.credentials {
+                builder = builder
+                    .with_access_key_id(&credentials.access_key_id)
+                    .with_secret_access_key(&credentials.secret_access_key);
             }
             let store = builder
                 .build()

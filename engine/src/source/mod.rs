@@ -6,7 +6,7 @@ mod location;
 mod scan;
 
 pub use columns::{Batch, ColumnKind, ColumnSpec};
-pub use location::{S3Settings, Source};
+pub use location::{S3Credentials, S3Settings, Source};
 pub use scan::{MonthScan, ScanProgress};
 
 /// One of koku's line-item tables, by the folder koku writes it to (spec §2.1, §2.2).
