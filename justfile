@@ -11,7 +11,7 @@ default:
 # Generate a synthetic cluster, summarise it on the embedded default (no server), print timings.
 demo scale="typical":
     cargo build --release --locked -p ocp-engine -p ocp-harness
-    {{release}}/ocp-harness generate --scale {{scale}} --out data/{{scale}}
+    {{release}}/ocp-harness generate --scale {{scale}} --out data/{{scale}} --overwrite
     {{release}}/ocp-engine aggregate --config data/{{scale}}/engine.toml --out data/{{scale}}/summary.parquet
 
 # Every check CI runs: formatting, clippy, all tests (PostgreSQL is found or started by the tests).
@@ -19,11 +19,23 @@ test:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked
+    just smoke
 
-# Time and memory of a typical month, local Parquet to PostgreSQL and to a file (see scripts/bench.sh).
-bench scale="typical" runs="5":
+# The two binaries end to end as an operator runs them: generate a tiny cluster, aggregate it to a file.
+smoke:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    cargo run --quiet --locked -p ocp-harness -- generate --scale tiny --out "$dir"
+    cargo run --quiet --locked -p ocp-engine -- aggregate --config "$dir/engine.toml" --out "$dir/summary.csv" --quiet
+    test -s "$dir/summary.csv"
+
+# Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
+# against a yardstick measured in the same run (see `ocp-harness bench --help`).
+bench scale="typical" rounds="5":
     cargo build --release --locked -p ocp-engine -p ocp-harness
-    bash scripts/bench.sh {{release}} {{scale}} {{runs}}
+    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}}
 
 # Print the DDL of the koku tables the engine reads and writes.
 ddl schema:

@@ -1,5 +1,7 @@
 //! ocp-harness: synthetic koku clusters, and (growing) the proof that ocp-engine computes what
 //! koku's Trino SQL computes.
 
+pub mod bench;
+pub mod scenario;
 pub mod synth;
 pub mod testkit;

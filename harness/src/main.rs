@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
-use ocp_engine::config::{
-    ConfigFile, CostCategoryPattern, InlineCatalog, PeriodSection, SourceSection,
-};
+use ocp_harness::bench;
+use ocp_harness::scenario::engine_config;
 use ocp_harness::synth::parquet_writer::{NAMESPACE_LABELS, NODE_LABELS, POD_USAGE};
 use ocp_harness::synth::{generate, table_dir, write_cluster, ClusterModel, Scale};
+use ocp_harness::testkit::fresh_schema;
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,50 @@ enum Command {
         --config DIR/engine.toml` needs no PostgreSQL catalog."
     )]
     Generate(GenerateArgs),
+    /// Time and peak memory of the release engine on a generated month, to PostgreSQL.
+    #[command(
+        long_about = "Time and peak memory of the ocp-engine binary on a generated month, local \
+        Parquet to PostgreSQL. Generates the cluster into --data if it is not there, creates a \
+        fresh schema with koku's tables, then runs --rounds rounds of: decoding every Parquet \
+        file once on one thread (the yardstick), and `ocp-engine aggregate` writing to \
+        PostgreSQL. Prints medians per phase (from the engine's own report), end to end (the \
+        process's wall clock), peak RSS, and the engine/yardstick ratio, which is the figure to \
+        compare across machines. PostgreSQL: --postgres-url, else 127.0.0.1:5432 when it \
+        answers, else a throwaway cluster started from the machine's PostgreSQL binaries."
+    )]
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Cluster size (see `generate --help`).
+    #[arg(long, value_name = "SCALE", default_value = "typical",
+        value_parser = PossibleValuesParser::new(["tiny", "typical", "large"])
+            .map(|s| s.parse::<Scale>().expect("listed scale parses")))]
+    scale: Scale,
+
+    /// Rounds to measure, after one warm-up round that is not counted.
+    #[arg(long, value_name = "N", default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
+
+    /// Folder of the generated cluster (seed 42); generated when it holds no engine.toml.
+    /// Default: data/bench-SCALE.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    /// The engine binary. Default: ocp-engine next to this program (build both with
+    /// `cargo build --release`).
+    #[arg(long, value_name = "FILE")]
+    engine: Option<PathBuf>,
+
+    /// PostgreSQL to write to (a fresh schema is created in it).
+    #[arg(long, value_name = "URL", env = "OCP_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+
+    /// Where to write the summary as JSON. Default: reports/bench-SCALE.json.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -75,6 +119,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => run_generate(&args),
+        Command::Bench(args) => run_bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -146,6 +191,96 @@ fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn run_bench(args: &BenchArgs) -> Result<(), String> {
+    let scale = args.scale.to_string();
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("data/bench-{scale}")));
+    let config = data.join("engine.toml");
+    if !config.exists() {
+        run_generate(&GenerateArgs {
+            scale: args.scale,
+            seed: 42,
+            out: data.clone(),
+            overwrite: true,
+        })?;
+    }
+    let engine = match &args.engine {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot locate this program: {e}"))?
+            .with_file_name("ocp-engine"),
+    };
+    if !engine.is_file() {
+        return Err(format!(
+            "no engine binary at {}: build it with `cargo build --release -p ocp-engine`, or \
+             pass --engine",
+            engine.display()
+        ));
+    }
+    let postgres_url = match &args.postgres_url {
+        Some(url) => url.clone(),
+        None => ocp_harness::testkit::server_url().to_string(),
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let schema = runtime.block_on(async { fresh_schema("bench").await.1 });
+    let (files, bytes) = bench::parquet_files(&data.join("data"))
+        .map_err(|e| format!("cannot list {}: {e}", data.display()))?;
+    let report_json = std::env::temp_dir().join(format!("ocp-bench-{}.json", std::process::id()));
+    let invocation = bench::EngineInvocation {
+        binary: &engine,
+        config: &config,
+        postgres_url: &postgres_url,
+        schema: &schema,
+        report_json: &report_json,
+    };
+    let mut rounds = Vec::new();
+    for round in 0..=args.rounds {
+        let (yardstick, _) = bench::decode_all(&files)?;
+        let (engine_wall, engine) = invocation.run()?;
+        if round == 0 {
+            eprintln!(
+                "warm-up done ({:.3} s); measuring {} rounds",
+                engine_wall.as_secs_f64(),
+                args.rounds
+            );
+            continue;
+        }
+        eprintln!(
+            "round {round}: engine {:.3} s, yardstick {:.3} s",
+            engine_wall.as_secs_f64(),
+            yardstick.as_secs_f64()
+        );
+        rounds.push(bench::Round {
+            yardstick,
+            engine_wall,
+            engine,
+        });
+    }
+    let _ = std::fs::remove_file(&report_json);
+    let summary = bench::summarise(
+        &scale,
+        bench::machine_description(),
+        (files.len(), bytes),
+        &rounds,
+    );
+    print!("{}", bench::render(&summary));
+    let json = args
+        .json
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reports/bench-{scale}.json")));
+    if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    std::fs::write(&json, text).map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    println!("summary written to {}", json.display());
+    Ok(())
+}
+
 /// Deletes the `source=` folders this model writes to (hourly and daily, each report type).
 fn remove_previous(model: &ClusterModel, out: &Path) -> Result<(), String> {
     for report_type in [POD_USAGE, NODE_LABELS, NAMESPACE_LABELS] {
@@ -173,40 +308,10 @@ fn remove_previous(model: &ClusterModel, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The engine config for the generated cluster; `source.location` is the config's own folder.
-fn engine_config(model: &ClusterModel) -> ConfigFile {
-    ConfigFile {
-        source: SourceSection {
-            location: Some(".".to_string()),
-            account: Some(model.account.clone()),
-            source_uuid: Some(model.source_uuid.to_string()),
-            ..Default::default()
-        },
-        period: PeriodSection {
-            start: Some(model.first_date().format("%Y-%m-%d").to_string()),
-            end: Some(model.last_date().format("%Y-%m-%d").to_string()),
-            report_period_id: Some(1),
-            cluster_id: Some(model.cluster_id.clone()),
-            cluster_alias: Some(model.cluster_alias.clone()),
-        },
-        catalog: Some(InlineCatalog {
-            enabled_tag_keys: model.enabled_tag_keys.clone(),
-            cost_category_namespaces: model
-                .cost_category_patterns
-                .iter()
-                .map(|(pattern, id)| CostCategoryPattern {
-                    pattern: pattern.clone(),
-                    cost_category_id: *id,
-                })
-                .collect(),
-        }),
-        ..Default::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ocp_engine::config::ConfigFile;
 
     #[test]
     fn engine_config_round_trips_through_the_engine_loader() {

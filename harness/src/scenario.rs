@@ -1,0 +1,130 @@
+//! A cluster model as the engine sees it: the model written as koku's Parquet into a folder, and
+//! the engine configuration and request that aggregate it with the model's own catalog (enabled
+//! tag keys, cost-category patterns) given inline.
+//!
+//! `ocp-harness generate` uses [`engine_config`] for the `engine.toml` it writes; tests and the
+//! benchmark use [`Scenario`] to run the engine in-process on a hand-built or generated model.
+
+use std::path::{Path, PathBuf};
+
+use ocp_engine::config::{
+    ConfigFile, CostCategoryPattern, InlineCatalog, PeriodSection, SourceSection,
+};
+use ocp_engine::error::Result as EngineResult;
+use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
+use ocp_engine::source::{S3Settings, ScanProgress};
+
+use crate::synth::{write_cluster, ClusterModel, Result as SynthResult};
+
+/// `reporting_ocpusagereportperiod.id` the embedded default and the tests give their rows.
+pub const REPORT_PERIOD_ID: i32 = 1;
+
+/// The model's catalog: its enabled tag keys and cost-category patterns.
+pub fn inline_catalog(model: &ClusterModel) -> InlineCatalog {
+    InlineCatalog {
+        enabled_tag_keys: model.enabled_tag_keys.clone(),
+        cost_category_namespaces: model
+            .cost_category_patterns
+            .iter()
+            .map(|(pattern, id)| CostCategoryPattern {
+                pattern: pattern.clone(),
+                cost_category_id: *id,
+            })
+            .collect(),
+    }
+}
+
+/// An engine config that reads the model's files from the config's own folder (`location = "."`)
+/// for the model's whole date range, with the catalog inline and report period
+/// [`REPORT_PERIOD_ID`].
+pub fn engine_config(model: &ClusterModel) -> ConfigFile {
+    ConfigFile {
+        source: SourceSection {
+            location: Some(".".to_string()),
+            account: Some(model.account.clone()),
+            source_uuid: Some(model.source_uuid.to_string()),
+            ..Default::default()
+        },
+        period: PeriodSection {
+            start: Some(model.first_date().format("%Y-%m-%d").to_string()),
+            end: Some(model.last_date().format("%Y-%m-%d").to_string()),
+            report_period_id: Some(REPORT_PERIOD_ID),
+            cluster_id: Some(model.cluster_id.clone()),
+            cluster_alias: Some(model.cluster_alias.clone()),
+        },
+        catalog: Some(inline_catalog(model)),
+        ..Default::default()
+    }
+}
+
+/// The engine request for the model's whole date range, reading `location` (a folder or an
+/// `s3://` URL holding the model's files), with the catalog inline and the rows written to
+/// `output`. Callers change fields (dates, catalog, output, postgres) as a case needs.
+pub fn engine_request(model: &ClusterModel, location: &str, output: Output) -> RunRequest {
+    RunRequest {
+        location: location.to_string(),
+        s3: S3Settings::default(),
+        account: model.account.clone(),
+        source_uuid: model.source_uuid,
+        start: model.first_date(),
+        end: model.last_date(),
+        report_period_id: Some(REPORT_PERIOD_ID),
+        cluster_id: Some(model.cluster_id.clone()),
+        cluster_alias: Some(model.cluster_alias.clone()),
+        catalog: CatalogSource::Inline(inline_catalog(model)),
+        postgres: None,
+        output,
+    }
+}
+
+/// A model written as koku's Parquet into a temporary folder, removed on drop.
+pub struct Scenario {
+    pub model: ClusterModel,
+    dir: tempfile::TempDir,
+}
+
+impl Scenario {
+    /// Writes `model`'s Parquet files into a fresh temporary folder.
+    pub fn write(model: ClusterModel) -> SynthResult<Scenario> {
+        let dir = tempfile::Builder::new()
+            .prefix("ocp-scenario-")
+            .tempdir()
+            .map_err(|source| crate::synth::SynthError::Io {
+                action: "create a temporary folder in",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        write_cluster(&model, dir.path())?;
+        Ok(Scenario { model, dir })
+    }
+
+    /// The folder holding koku's `data/` tree.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A path inside the scenario's folder (for output files).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The request that aggregates the whole model from the folder into `summary.parquet`.
+    pub fn request(&self) -> RunRequest {
+        let location = self.root().to_string_lossy().into_owned();
+        engine_request(
+            &self.model,
+            &location,
+            Output::File(self.path("summary.parquet")),
+        )
+    }
+
+    /// Runs the engine on [`Scenario::request`] without a progress bar.
+    pub async fn run(&self) -> EngineResult<RunReport> {
+        run_quietly(&self.request()).await
+    }
+}
+
+/// Runs `request` with a hidden progress bar.
+pub async fn run_quietly(request: &RunRequest) -> EngineResult<RunReport> {
+    run(request, &ScanProgress::hidden()).await
+}
