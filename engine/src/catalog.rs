@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::config::{CostCategoryPattern, InlineCatalog};
 use crate::error::{Error, Result};
-use crate::postgres::quote_ident;
+use crate::postgres::{describe, quote_ident};
 
 /// What the summary needs from koku's catalog tables.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,11 +110,15 @@ pub(crate) fn query_error(schema: &str, table: &str, e: tokio_postgres::Error) -
             if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME =>
         {
             Error::input(format!(
-                "table {schema}.{table} does not exist (setting postgres.schema / --schema): {e}. \
+                "table {schema}.{table} does not exist (setting postgres.schema / --schema): {}. \
                  Point --schema at the koku tenant schema, or create the tables with \
-                 `ocp-engine ddl`."
+                 `ocp-engine ddl`.",
+                describe(&e)
             ))
         }
-        _ => Error::infrastructure(format!("PostgreSQL query on {schema}.{table} failed: {e}")),
+        _ => Error::infrastructure(format!(
+            "PostgreSQL query on {schema}.{table} failed: {}",
+            describe(&e)
+        )),
     }
 }

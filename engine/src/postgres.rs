@@ -32,8 +32,9 @@ pub async fn connect(url: &str) -> Result<Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(|e| {
         Error::infrastructure(format!(
             "cannot connect to PostgreSQL at {} (setting postgres.url / --postgres-url / \
-             OCP_ENGINE_POSTGRES_URL): {e}. Check that the server runs and accepts this user.",
-            redact_password(url)
+             OCP_ENGINE_POSTGRES_URL): {}. Check that the server runs and accepts this user.",
+            redact_password(url),
+            describe(&e)
         ))
     })?;
     tokio::spawn(async move {
@@ -41,6 +42,34 @@ pub async fn connect(url: &str) -> Result<Client> {
         let _ = connection.await;
     });
     Ok(client)
+}
+
+/// A PostgreSQL error as a person needs it: for an error the server sent, its severity, message,
+/// SQLSTATE, detail and hint (tokio-postgres's own `Display` says only "db error"); otherwise the
+/// error and its causes.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut text = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!("; detail: {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!("; hint: {hint}"));
+        }
+        return text;
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    text
 }
 
 /// `url` with any password replaced by `***`, safe to print.

@@ -18,7 +18,21 @@ pub struct Source {
     root: String,
     /// The location as the user gave it, for messages.
     pub display: String,
+    /// What to check when the store cannot be reached, for messages.
+    pub access_hint: &'static str,
+    /// The store's root as a person names it (`s3://bucket` or the folder), for messages.
+    store_display: String,
 }
+
+/// What to check when S3 refuses or cannot be reached.
+const S3_ACCESS_HINT: &str = "check the endpoint (source.s3_endpoint / --s3-endpoint / \
+    AWS_ENDPOINT), the bucket name, and the credentials (source.s3_access_key_id and \
+    s3_secret_access_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): a 403 means the key \
+    pair is wrong or lacks read access to the bucket";
+
+/// What to check when a local folder cannot be read.
+const FOLDER_ACCESS_HINT: &str = "check that the folder (source.location / --input) exists and \
+    is readable by this user";
 
 /// S3 settings that override the `AWS_*` environment.
 #[derive(Debug, Clone, Default)]
@@ -83,6 +97,8 @@ impl Source {
                 store: Arc::new(store),
                 root: prefix.trim_matches('/').to_string(),
                 display: location.to_string(),
+                access_hint: S3_ACCESS_HINT,
+                store_display: format!("s3://{bucket}"),
             });
         }
         let path = location.strip_prefix("file://").unwrap_or(location);
@@ -98,7 +114,14 @@ impl Source {
             store: Arc::new(store),
             root: String::new(),
             display: location.to_string(),
+            access_hint: FOLDER_ACCESS_HINT,
+            store_display: path.trim_end_matches('/').to_string(),
         })
+    }
+
+    /// The full name of an object of this store (`s3://bucket/key` or `folder/path`), for messages.
+    pub fn object_name(&self, object: &ObjectPath) -> String {
+        format!("{}/{object}", self.store_display)
     }
 
     /// The Parquet objects under `prefix` (relative to the source root), sorted by path.
@@ -115,7 +138,10 @@ impl Source {
             .try_collect()
             .await
             .map_err(|e| {
-                Error::infrastructure(format!("cannot list {full} in {}: {e}", self.display))
+                Error::infrastructure(format!(
+                    "cannot list {full} in {}: {e}; {}",
+                    self.display, self.access_hint
+                ))
             })?;
         objects.retain(|o| {
             o.location

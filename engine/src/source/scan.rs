@@ -100,14 +100,14 @@ async fn read_file(
     window: DayWindow,
     mut each: impl FnMut(&Batch) -> Result<()>,
 ) -> Result<()> {
-    let file = format!("{}/{}", source.display.trim_end_matches('/'), meta.location);
+    let file = source.object_name(&meta.location);
     let table_name = table.trino_name();
     #[allow(deprecated)]
     let reader =
         ParquetObjectReader::new(source.store.clone(), meta.location).with_file_size(meta.size);
     let builder = ParquetRecordBatchStreamBuilder::new(reader)
         .await
-        .map_err(|e| parquet_error(&file, e))?;
+        .map_err(|e| parquet_error(&file, source.access_hint, e))?;
     let indexes = locate(builder.schema(), columns, &file, &table_name)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), indexes.iter().copied());
     // The projected batch keeps the file's column order; map each wanted column to its place.
@@ -121,11 +121,11 @@ async fn read_file(
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
-        .map_err(|e| parquet_error(&file, e))?;
+        .map_err(|e| parquet_error(&file, source.access_hint, e))?;
     while let Some(batch) = stream
         .try_next()
         .await
-        .map_err(|e| parquet_error(&file, e))?
+        .map_err(|e| parquet_error(&file, source.access_hint, e))?
     {
         let ordered = positions.iter().map(|&p| batch.column(p).clone()).collect();
         let batch = Batch::normalise(ordered, columns, batch.num_rows())
@@ -138,11 +138,13 @@ async fn read_file(
     Ok(())
 }
 
-fn parquet_error(file: &str, error: ParquetError) -> Error {
+/// A failure to read `file`: the store's (infrastructure, with what to check) or the file's own
+/// (bad input).
+fn parquet_error(file: &str, access_hint: &str, error: ParquetError) -> Error {
     match error {
-        ParquetError::External(e) => {
-            Error::infrastructure(format!("{file}: cannot read the object: {e}"))
-        }
+        ParquetError::External(e) => Error::infrastructure(format!(
+            "{file}: cannot read the object: {e}; {access_hint}"
+        )),
         other => Error::input(format!("{file}: not a readable Parquet file: {other}")),
     }
 }
