@@ -39,6 +39,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Summarise one source for a date range (Pod rows) and write the rows.
+    #[command(
+        long_about = "Summarise one OpenShift source for a date range inside one month, as koku's \
+        Trino script does, and write the rows of reporting_ocpusagelineitem_daily_summary: to \
+        PostgreSQL (--postgres-url and --schema; in one transaction, after deleting the rows koku \
+        would delete for the report period and dates; rows with infrastructure_raw_cost stay) or \
+        to a .parquet/.csv file (--out).\n\n\
+        Settings come from --config FILE, then OCP_ENGINE_* environment variables, then flags \
+        (later wins); see docs/operations.md. The report period and cluster are looked up in \
+        reporting_ocpusagereportperiod when not given. S3 credentials come from AWS_* variables \
+        or the config's [source] section.\n\n\
+        Exit codes: 0 rows written, 2 bad input (settings, a Parquet file, a label text, no \
+        pod-usage files: the message names the file, column or setting), 3 infrastructure failure \
+        (PostgreSQL, S3, disk: nothing was written)."
+    )]
     Aggregate(Box<AggregateArgs>),
     /// Print the DDL of the koku tables the engine reads and writes, for a schema.
     Ddl {
@@ -187,21 +201,30 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
             "{what} is not set: pass {flag} or set {key} in the config file"
         ))
     };
-    let location = args
-        .input
-        .or(file.source.location)
-        .ok_or_else(|| missing("the input location", "--input", "source.location"))?;
-    let account = args
-        .account
-        .or(file.source.account)
-        .ok_or_else(|| missing("the account", "--account", "source.account"))?;
+    let location = args.input.or(file.source.location).ok_or_else(|| {
+        missing(
+            "the input location",
+            "--input / OCP_ENGINE_INPUT",
+            "source.location",
+        )
+    })?;
+    let account = args.account.or(file.source.account).ok_or_else(|| {
+        missing(
+            "the account",
+            "--account / OCP_ENGINE_ACCOUNT",
+            "source.account",
+        )
+    })?;
     let source_uuid = match args.source_uuid {
         Some(uuid) => uuid,
         None => {
-            let text = file
-                .source
-                .source_uuid
-                .ok_or_else(|| missing("the source UUID", "--source", "source.source_uuid"))?;
+            let text = file.source.source_uuid.ok_or_else(|| {
+                missing(
+                    "the source UUID",
+                    "--source / OCP_ENGINE_SOURCE",
+                    "source.source_uuid",
+                )
+            })?;
             Uuid::parse_str(&text).map_err(|e| {
                 Error::input(format!("source.source_uuid {text:?} is not a UUID: {e}"))
             })?

@@ -279,11 +279,19 @@ async fn resolve_identity(
         .report_period_id
         .or(looked_up.as_ref().map(|p| p.id))
         .ok_or_else(|| {
+            let lookup = if client.is_some() {
+                format!(
+                    ", or make sure {schema}.reporting_ocpusagereportperiod has a row for source \
+                     {} and {}",
+                    request.source_uuid,
+                    request.start.format("%Y-%m")
+                )
+            } else {
+                " (without PostgreSQL it cannot be looked up)".to_string()
+            };
             Error::input(format!(
-                "no report period: pass --report-period-id, or make sure {schema}.reporting_ocpusagereportperiod \
-                 has a row for source {} and {}",
-                request.source_uuid,
-                request.start.format("%Y-%m")
+                "no report period: pass --report-period-id or set period.report_period_id in the \
+                 config file{lookup}"
             ))
         })?;
     let cluster_id = request
@@ -292,7 +300,9 @@ async fn resolve_identity(
         .or(looked_up.as_ref().map(|p| p.cluster_id.clone()))
         .ok_or_else(|| {
             Error::input(
-                "no cluster id: pass --cluster-id (koku's provider credentials cluster_id)",
+                "no cluster id: pass --cluster-id or set period.cluster_id in the config file \
+                 (koku's provider credentials cluster_id); with PostgreSQL it comes from \
+                 reporting_ocpusagereportperiod",
             )
         })?;
     let cluster_alias = request

@@ -40,7 +40,8 @@ impl MonthScan<'_> {
     /// `interval_start` timestamp) falls in the window, and folds them into one `P` per file.
     ///
     /// Files are read concurrently on the tokio runtime (decoding spreads over its worker
-    /// threads). Returns the partials with their file paths, sorted by path; an empty vector
+    /// threads). Returns the partials with their files' full names ([`Source::object_name`]),
+    /// sorted; an empty vector
     /// means the table has no file in this partition.
     pub async fn table<P, I, F>(
         &self,
@@ -70,7 +71,7 @@ impl MonthScan<'_> {
                 let (source, init, fold) = (source.clone(), init.clone(), fold.clone());
                 let progress = progress.clone();
                 tokio::spawn(async move {
-                    let file = meta.location.to_string();
+                    let file = source.object_name(&meta.location);
                     let mut partial = init();
                     read_file(&source, meta, table, columns, window, |batch| {
                         fold(&mut partial, batch)
