@@ -2,6 +2,7 @@
 //! koku's Trino SQL computes.
 
 pub mod bench;
+pub mod compare;
 pub mod scenario;
 pub mod synth;
 pub mod testkit;
