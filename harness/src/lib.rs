@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod compare;
+pub mod fixture;
+pub mod report;
 pub mod scenario;
 pub mod synth;
 pub mod testkit;

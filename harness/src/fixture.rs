@@ -1,0 +1,291 @@
+//! Named fixtures: small clusters described in YAML under `fixtures/`, each a worked example from
+//! the spec or a case a bug once broke, and the text form their rows are snapshotted in under
+//! `golden/`.
+//!
+//! A fixture describes a [`ClusterModel`] in people's units (cores, GiB, hour ranges):
+//!
+//! ```yaml
+//! description: "§10.4: node alpha, 4 cores, 16 GiB, one pod a full day"
+//! year: 2026
+//! month: 9
+//! days: [1, 1]                 # first and last day covered
+//! enabled_tag_keys: [app]      # default: none
+//! cost_categories: [["openshift-%", 1]]   # default: koku's seed (see model.rs)
+//! nodes:
+//!   - { name: alpha, cpu_cores: 4, memory_gib: 16, labels: [{ from_hour: 0, labels: { zone: east } }] }
+//! namespaces:
+//!   - { name: web, labels: [{ from_hour: 0, labels: { team: a } }] }
+//! pods:
+//!   - name: pod1
+//!     namespace: web
+//!     node: alpha              # "" for a pod without a node
+//!     hours: ["0-23"]          # hour indexes from 00:00 of the first day: "a-b" ranges or single numbers
+//!     cpu: { usage: 1, request: 4, limit: 4 }          # cores
+//!     memory_gib: { usage: 2, request: 2, limit: 2 }
+//!     labels: { app: web }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::synth::model::{koku_default_cost_categories, GIB};
+use crate::synth::{ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel};
+use ocp_engine::summary::{Metric, SummaryRow};
+
+/// A fixture file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    /// What the fixture shows and where its rule is in the spec.
+    pub description: String,
+    pub year: i32,
+    pub month: u32,
+    /// First and last day covered.
+    pub days: [u32; 2],
+    #[serde(default)]
+    pub enabled_tag_keys: Vec<String>,
+    /// (LIKE pattern, category id); koku's default seed when absent.
+    pub cost_categories: Option<Vec<(String, i32)>>,
+    #[serde(default = "yes")]
+    pub write_node_labels: bool,
+    #[serde(default = "yes")]
+    pub write_namespace_labels: bool,
+    #[serde(default)]
+    pub nodes: Vec<FixtureNode>,
+    #[serde(default)]
+    pub namespaces: Vec<FixtureNamespace>,
+    #[serde(default)]
+    pub pods: Vec<FixturePod>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureNode {
+    pub name: String,
+    pub cpu_cores: f64,
+    pub memory_gib: f64,
+    #[serde(default)]
+    pub labels: Vec<FixtureLabels>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureNamespace {
+    pub name: String,
+    #[serde(default)]
+    pub labels: Vec<FixtureLabels>,
+}
+
+/// Labels in force from an hour on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureLabels {
+    pub from_hour: u32,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixturePod {
+    pub name: String,
+    pub namespace: String,
+    pub node: String,
+    /// `"a-b"` (inclusive) ranges or single hour numbers.
+    pub hours: Vec<String>,
+    /// Seconds run per present hour; default 3600.
+    pub pod_seconds: Option<f64>,
+    #[serde(default)]
+    pub cpu: Amounts,
+    #[serde(default)]
+    pub memory_gib: Amounts,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Usage, request and limit, each per present hour.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amounts {
+    #[serde(default)]
+    pub usage: f64,
+    #[serde(default)]
+    pub request: f64,
+    #[serde(default)]
+    pub limit: f64,
+}
+
+impl Fixture {
+    /// Reads and checks a fixture file; the error names the file.
+    pub fn load(path: &Path) -> Result<Fixture, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read fixture {}: {e}", path.display()))?;
+        let fixture: Fixture = serde_yaml::from_str(&text)
+            .map_err(|e| format!("fixture {} is not valid: {e}", path.display()))?;
+        fixture.model().validate().map_err(|e| {
+            format!(
+                "fixture {} describes an invalid cluster: {e}",
+                path.display()
+            )
+        })?;
+        Ok(fixture)
+    }
+
+    /// The cluster the fixture describes.
+    pub fn model(&self) -> ClusterModel {
+        let mut model = ClusterModel::empty(self.year, self.month, self.days[0], self.days[1]);
+        model.enabled_tag_keys = self.enabled_tag_keys.clone();
+        model.cost_category_patterns = self
+            .cost_categories
+            .clone()
+            .unwrap_or_else(koku_default_cost_categories);
+        model.write_node_labels = self.write_node_labels;
+        model.write_namespace_labels = self.write_namespace_labels;
+        model.nodes = self.nodes.iter().map(FixtureNode::model).collect();
+        model.namespaces = self
+            .namespaces
+            .iter()
+            .map(FixtureNamespace::model)
+            .collect();
+        model.pods = self.pods.iter().map(FixturePod::model).collect();
+        model
+    }
+}
+
+impl FixtureNode {
+    fn model(&self) -> NodeModel {
+        NodeModel {
+            name: self.name.clone(),
+            resource_id: format!("i-{}", self.name),
+            cpu_cores: self.cpu_cores,
+            memory_bytes: self.memory_gib * GIB,
+            labels: periods(&self.labels),
+        }
+    }
+}
+
+impl FixtureNamespace {
+    fn model(&self) -> NamespaceModel {
+        NamespaceModel {
+            name: self.name.clone(),
+            labels: periods(&self.labels),
+        }
+    }
+}
+
+impl FixturePod {
+    fn model(&self) -> PodModel {
+        let mut pod = PodModel::new(&self.name, &self.namespace, &self.node, hours(&self.hours));
+        pod.pod_seconds = self.pod_seconds.unwrap_or(3600.0);
+        pod.cpu_usage_cores = self.cpu.usage;
+        pod.cpu_request_cores = self.cpu.request;
+        pod.cpu_limit_cores = self.cpu.limit;
+        pod.memory_usage_bytes = self.memory_gib.usage * GIB;
+        pod.memory_request_bytes = self.memory_gib.request * GIB;
+        pod.memory_limit_bytes = self.memory_gib.limit * GIB;
+        pod.labels = self.labels.clone().into_iter().collect();
+        pod
+    }
+}
+
+fn periods(labels: &[FixtureLabels]) -> Vec<LabelPeriod> {
+    labels
+        .iter()
+        .map(|p| LabelPeriod {
+            from_hour: p.from_hour,
+            labels: p.labels.clone().into_iter().collect(),
+        })
+        .collect()
+}
+
+/// Expands `"a-b"` ranges and single numbers into sorted, distinct hours. A malformed entry
+/// panics with the entry: fixtures are test input, and the message says what to fix.
+fn hours(entries: &[String]) -> Vec<u32> {
+    let number = |s: &str| -> u32 {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("fixture hour {s:?} is not a number"))
+    };
+    let mut hours: Vec<u32> = entries
+        .iter()
+        .flat_map(|entry| match entry.split_once('-') {
+            Some((a, b)) => number(a)..=number(b),
+            None => number(entry)..=number(entry),
+        })
+        .collect();
+    hours.sort_unstable();
+    hours.dedup();
+    hours
+}
+
+/// The rows in the golden text form: one block per row, key fields on the first line, then each
+/// non-NULL metric on its own line (rounded to 9 decimals so the text is stable across platforms
+/// and a reviewer can read it), in the engine's row order.
+pub fn render_rows(rows: &[SummaryRow]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(&format!(
+            "{} {} namespace={} node={} resource_id={} cost_category_id={}\n  pod_labels={}\n",
+            row.data_source.as_str(),
+            row.usage_start,
+            shown(row.namespace.as_deref()),
+            shown(row.node.as_deref()),
+            shown(row.resource_id.as_deref()),
+            row.cost_category_id
+                .map_or("NULL".to_string(), |id| id.to_string()),
+            shown(row.pod_labels_json().as_deref()),
+        ));
+        for metric in Metric::ALL {
+            if let Some(value) = row.metric(metric) {
+                out.push_str(&format!("  {:<45} {value:.9}\n", metric.column()));
+            }
+        }
+    }
+    out
+}
+
+fn shown(value: Option<&str>) -> String {
+    value.map_or("NULL".to_string(), |v| format!("{v:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_expand_ranges_and_singles_sorted_and_distinct() {
+        let entries = ["5".to_string(), "0-2".to_string(), "2-3".to_string()];
+        assert_eq!(hours(&entries), vec![0, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn a_fixture_becomes_the_model_it_describes() {
+        let text = r#"
+description: "one pod"
+year: 2028
+month: 2
+days: [28, 29]
+enabled_tag_keys: [app]
+nodes: [{ name: alpha, cpu_cores: 4, memory_gib: 16 }]
+pods:
+  - { name: p, namespace: web, node: alpha, hours: ["0-23", "30"], cpu: { usage: 1 }, memory_gib: { limit: 2 }, labels: { app: web } }
+"#;
+        let fixture: Fixture = serde_yaml::from_str(text).unwrap();
+        let model = fixture.model();
+        model.validate().unwrap();
+        assert_eq!((model.first_day, model.last_day), (28, 29));
+        assert_eq!(model.nodes[0].memory_bytes, 16.0 * GIB);
+        let pod = &model.pods[0];
+        assert_eq!(pod.hours.len(), 25);
+        assert_eq!(pod.cpu_usage_cores, 1.0);
+        assert_eq!(pod.memory_limit_bytes, 2.0 * GIB);
+        assert_eq!(pod.labels, vec![("app".to_string(), "web".to_string())]);
+        // No cost_categories given: koku's seed.
+        assert_eq!(model.cost_category_patterns, koku_default_cost_categories());
+    }
+}

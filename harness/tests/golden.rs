@@ -1,0 +1,50 @@
+//! Golden snapshots: every fixture under `fixtures/` run through the engine, its rows in the text
+//! form of [`render_rows`] compared with `golden/<fixture>.snap`.
+//!
+//! A snapshot is right because a reviewer checked it against the fixture's description, which
+//! gives the expected figures from the spec; the snapshot then guards them. A change of output is
+//! reviewed with `cargo insta review` (or `INSTA_UPDATE=always` and `git diff golden/`).
+
+use std::path::{Path, PathBuf};
+
+use ocp_harness::fixture::{render_rows, Fixture};
+use ocp_harness::scenario::Scenario;
+
+/// The fixture files, sorted by name.
+fn fixture_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn every_fixture_matches_its_golden_rows() {
+    let files = fixture_files();
+    assert!(
+        files.len() >= 9,
+        "expected the fixtures of the spec's rules, found {}",
+        files.len()
+    );
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
+        let report = scenario
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("fixture {name}: the engine failed: {e}"));
+        insta::with_settings!({
+            snapshot_path => "../../golden",
+            prepend_module_to_snapshot => false,
+            description => fixture.description.clone(),
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(name, render_rows(&report.rows));
+        });
+    }
+}
