@@ -136,8 +136,8 @@ mod tests {
     fn memory_bars_are_decimal_gigabytes_in_mib() {
         let memory = &criteria(None, None, None)[1];
         // 2 GB = 2e9 bytes = 2e9 / 2^20 MiB = 1907.35 MiB.
-        assert!((memory.go_bar - 1907.348_632_812_5).abs() < 1e-9);
-        assert!((memory.no_go_bar - 3814.697_265_625).abs() < 1e-9);
+        assert!((memory.go_bar - 1_907.348_632_812_5).abs() < 1e-9);
+        assert!((memory.no_go_bar - 3_814.697_265_625).abs() < 1e-9);
     }
 
     #[test]
