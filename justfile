@@ -40,3 +40,14 @@ bench scale="typical" rounds="5":
 # Print the DDL of the koku tables the engine reads and writes.
 ddl schema:
     cargo run --quiet --locked -p ocp-engine -- ddl --schema {{schema}}
+
+# Install the DuckDB CLI the embedded oracle runs (PyPI duckdb-cli==1.5.6) unless already cached.
+oracle-setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir="$HOME/.cache/koku-ocp/duckdb-cli-1.5.6"
+    if [ ! -x "$dir/duckdb_cli/duckdb" ]; then
+        command -v python3 >/dev/null || { echo "python3 is needed: install Python 3 with pip, then run: python3 -m pip install --target $dir duckdb-cli==1.5.6" >&2; exit 1; }
+        python3 -m pip install --target "$dir" duckdb-cli==1.5.6
+    fi
+    echo "DuckDB CLI: $dir/duckdb_cli/duckdb ($("$dir/duckdb_cli/duckdb" -version))"

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod compare;
 pub mod fixture;
+pub mod oracle;
 pub mod report;
 pub mod scenario;
 pub mod synth;

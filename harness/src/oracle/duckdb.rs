@@ -1,0 +1,309 @@
+//! The embedded oracle: the reference query run by the pinned DuckDB CLI in a child process.
+//!
+//! One run, in a fresh temporary folder:
+//! 1. the script: [`setup_script`] (koku's tables as `hive.<schema>.*` views over the Parquet files
+//!    and `postgres.<schema>.*` catalog tables), then
+//!    `COPY (<reference query, rendered and translated to DuckDB>) TO 'result.parquet' (FORMAT parquet)`;
+//! 2. `duckdb -no-init -batch -bail -f script.sql` on an in-memory database, waited for with
+//!    `wait4` so its peak RSS comes with its exit status;
+//! 3. `result.parquet` read back with arrow into [`ComparableRow`]s (labels canonicalised).
+//!
+//! DuckDB's own error output becomes [`OracleError::Query`]; the run's folder is then kept so the
+//! script it names can be rerun by hand (`duckdb -f script.sql`).
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int32Type};
+use arrow::record_batch::RecordBatch;
+use ocp_engine::summary::Metric;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::dialect::{translate, Dialect};
+use super::locate::locate_duckdb;
+use super::query::{render, sql_string, QueryParams, REFERENCE_POD_SQL};
+use super::tables::setup_script;
+use super::{Oracle, OracleError, OracleRun};
+use crate::compare::{canonical_json, ComparableRow, NaturalKey};
+
+/// The file the script writes the rows to, in the run's folder.
+const RESULT_FILE: &str = "result.parquet";
+
+/// The reference query on DuckDB (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct DuckDbOracle {
+    binary: PathBuf,
+    version: String,
+}
+
+impl DuckDbOracle {
+    /// The oracle on the pinned CLI, found or installed by [`locate_duckdb`].
+    pub fn locate() -> Result<Self, OracleError> {
+        Self::with_binary(locate_duckdb()?)
+    }
+
+    /// The oracle on the DuckDB binary at `binary` (checked by asking its version).
+    pub fn with_binary(binary: PathBuf) -> Result<Self, OracleError> {
+        let output = Command::new(&binary)
+            .arg("-version")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| OracleError::Io {
+                action: "run",
+                path: binary.clone(),
+                source,
+            })?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if !output.status.success() || version.is_empty() {
+            return Err(OracleError::Setup(format!(
+                "{} -version failed ({}): is it a DuckDB CLI?",
+                binary.display(),
+                output.status
+            )));
+        }
+        Ok(DuckDbOracle { binary, version })
+    }
+
+    /// The binary this oracle runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    fn engine_name(&self) -> String {
+        format!("DuckDB {}", self.version)
+    }
+}
+
+impl Oracle for DuckDbOracle {
+    fn describe(&self) -> String {
+        format!(
+            "{} ({}) running harness/sql/reference_pod.sql",
+            self.engine_name(),
+            self.binary.display()
+        )
+    }
+
+    fn run(&self, query: &QueryParams) -> Result<OracleRun, OracleError> {
+        let dir = tempfile::Builder::new()
+            .prefix("ocp-oracle-duckdb-")
+            .tempdir()
+            .map_err(|source| OracleError::Io {
+                action: "create a temporary folder in",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        let result = dir.path().join(RESULT_FILE);
+        let script = script(query, &result)?;
+        let script_path = dir.path().join("script.sql");
+        std::fs::write(&script_path, &script).map_err(|source| OracleError::Io {
+            action: "write",
+            path: script_path.clone(),
+            source,
+        })?;
+        let child = match self.run_script(dir.path(), &script_path) {
+            Ok(child) => child,
+            Err(error) => {
+                // Keep the folder: the error names its script, to rerun by hand.
+                let _ = dir.keep();
+                return Err(error);
+            }
+        };
+        Ok(OracleRun {
+            rows: read_rows(&result)?,
+            elapsed: child.elapsed,
+            peak_rss_bytes: child.peak_rss_bytes,
+            query_text: script,
+        })
+    }
+}
+
+/// The whole DuckDB script of one run: catalogs, then the query's rows copied to `result`.
+pub fn script(query: &QueryParams, result: &Path) -> Result<String, OracleError> {
+    let sql = translate(&render(REFERENCE_POD_SQL, query)?, Dialect::DuckDb)?;
+    Ok(format!(
+        "{}\nCOPY (\n{}\n) TO {} (FORMAT parquet);\n",
+        setup_script(query)?,
+        sql.trim_end(),
+        sql_string(&result.display().to_string())
+    ))
+}
+
+/// How the child process went.
+struct ChildStats {
+    elapsed: Duration,
+    peak_rss_bytes: Option<u64>,
+}
+
+impl DuckDbOracle {
+    /// Runs `script` with the CLI in `dir`; DuckDB's output becomes the error on failure.
+    fn run_script(&self, dir: &Path, script: &Path) -> Result<ChildStats, OracleError> {
+        let started = Instant::now();
+        let mut child = Command::new(&self.binary)
+            .args(["-no-init", "-batch", "-bail", "-f"])
+            .arg(script)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| OracleError::Io {
+                action: "start",
+                path: self.binary.clone(),
+                source,
+            })?;
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let (status, peak_rss_bytes) =
+            wait_with_peak_rss(&child).map_err(|source| OracleError::Io {
+                action: "wait for",
+                path: self.binary.clone(),
+                source,
+            })?;
+        let elapsed = started.elapsed();
+        let (stdout, stderr) = (joined(stdout), joined(stderr));
+        if !status.success() {
+            let message = [stderr.trim(), stdout.trim()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(OracleError::Query {
+                engine: self.engine_name(),
+                message: format!("{message} ({status}; script {})", script.display()),
+            });
+        }
+        Ok(ChildStats {
+            elapsed,
+            peak_rss_bytes,
+        })
+    }
+}
+
+/// Reads a child's pipe to the end on a thread, so a full pipe never blocks the child.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Option<JoinHandle<String>> {
+    pipe.map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    })
+}
+
+fn joined(reader: Option<JoinHandle<String>>) -> String {
+    reader
+        .and_then(|handle| handle.join().ok())
+        .unwrap_or_default()
+}
+
+/// Waits for `child` with `wait4`, which also returns the child's resource usage: its exit
+/// status and peak resident set size in bytes (`ru_maxrss` is in KiB on Linux). The child is
+/// reaped here, so its `Child` handle must not be waited on again.
+fn wait_with_peak_rss(child: &Child) -> std::io::Result<(ExitStatus, Option<u64>)> {
+    let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; all-zero is a valid value that wait4 overwrites.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own unreaped child; status and usage point at live locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+    let peak = u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024);
+    Ok((ExitStatus::from_raw(status), peak))
+}
+
+/// The rows of the query's result file.
+fn read_rows(path: &Path) -> Result<Vec<ComparableRow>, OracleError> {
+    let fail = |message: String| OracleError::Result {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|builder| builder.build())
+        .map_err(|e| fail(e.to_string()))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(e.to_string()))?;
+        rows.extend(rows_of(&batch).map_err(fail)?);
+    }
+    Ok(rows)
+}
+
+/// The batch's rows, columns found by name (koku's column names) and cast to the types read.
+fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
+    let column = |name: &str, ty: DataType| -> Result<ArrayRef, String> {
+        let array = batch
+            .column_by_name(name)
+            .ok_or_else(|| format!("no column {name}"))?;
+        arrow::compute::cast(array, &ty).map_err(|e| format!("column {name}: {e}"))
+    };
+    let text = |name: &str| column(name, DataType::Utf8);
+    let data_source = text("data_source")?;
+    let usage_start = column("usage_start", DataType::Date32)?;
+    let namespace = text("namespace")?;
+    let node = text("node")?;
+    let resource_id = text("resource_id")?;
+    let pvc = text("persistentvolumeclaim")?;
+    let pv = text("persistentvolume")?;
+    let storageclass = text("storageclass")?;
+    let pod_labels = text("pod_labels")?;
+    let volume_labels = text("volume_labels")?;
+    let cost_category_id = column("cost_category_id", DataType::Int32)?;
+    let metrics = Metric::ALL
+        .iter()
+        .map(|m| column(m.column(), DataType::Float64))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let string = |array: &ArrayRef, i: usize| {
+        let array = array.as_string::<i32>();
+        array.is_valid(i).then(|| array.value(i).to_string())
+    };
+    let labels = |array: &ArrayRef, i: usize| string(array, i).map(|t| canonical_json(&t));
+    let dates = usage_start.as_primitive::<Date32Type>();
+    let ids = cost_category_id.as_primitive::<Int32Type>();
+    (0..batch.num_rows())
+        .map(|i| {
+            let key = NaturalKey {
+                data_source: string(&data_source, i).ok_or("data_source is NULL")?,
+                usage_start: dates
+                    .is_valid(i)
+                    .then(|| dates.value_as_date(i))
+                    .flatten()
+                    .ok_or("usage_start is NULL")?,
+                namespace: string(&namespace, i),
+                node: string(&node, i),
+                resource_id: string(&resource_id, i),
+                persistentvolumeclaim: string(&pvc, i),
+                persistentvolume: string(&pv, i),
+                storageclass: string(&storageclass, i),
+                pod_labels: labels(&pod_labels, i),
+                volume_labels: labels(&volume_labels, i),
+            };
+            let mut values = [None; 18];
+            for (value, array) in values.iter_mut().zip(&metrics) {
+                let array = array.as_primitive::<Float64Type>();
+                *value = array.is_valid(i).then(|| array.value(i));
+            }
+            Ok(ComparableRow {
+                key,
+                cost_category_id: ids.is_valid(i).then(|| ids.value(i)),
+                metrics: values,
+            })
+        })
+        .collect::<Result<Vec<_>, &str>>()
+        .map_err(str::to_string)
+}

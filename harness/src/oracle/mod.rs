@@ -1,0 +1,77 @@
+//! Oracles: what the engine's rows are compared with.
+//!
+//! An [`Oracle`] computes the Pod rows of `reporting_ocpusagelineitem_daily_summary` for the
+//! source, days and catalog of a [`QueryParams`], independently of the engine, and returns them
+//! as [`ComparableRow`]s with the time and memory it took. Comparison and reports only see this
+//! trait, so oracles plug in without touching them:
+//! - [`DuckDbOracle`]: the project's reference query (`harness/sql/reference_pod.sql`, Trino's
+//!   dialect, made DuckDB's by [`dialect`]) run by the pinned DuckDB CLI over the same Parquet
+//!   files the engine reads. No server; the default.
+//! - a live Trino oracle (later) runs the same query text unchanged.
+//!
+//! `docs/oracle.md` explains the query, the dialect rewrites and how DuckDB is run.
+
+pub mod dialect;
+pub mod duckdb;
+pub mod locate;
+pub mod query;
+pub mod tables;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::compare::ComparableRow;
+
+pub use dialect::{translate, Dialect, DialectError};
+pub use duckdb::DuckDbOracle;
+pub use locate::locate_duckdb;
+pub use query::{QueryParams, REFERENCE_POD_SQL};
+
+/// Something that computes the summary rows the engine must equal.
+pub trait Oracle {
+    /// What the oracle is, for reports: engine, version, where it runs.
+    fn describe(&self) -> String;
+
+    /// Computes the rows for `query`. Blocking; an oracle that talks to a server may block on
+    /// its own runtime.
+    fn run(&self, query: &QueryParams) -> Result<OracleRun, OracleError>;
+}
+
+/// What one oracle run produced.
+#[derive(Debug, Clone)]
+pub struct OracleRun {
+    /// The rows, in no particular order, labels as canonical JSON.
+    pub rows: Vec<ComparableRow>,
+    /// Wall-clock time of the oracle's work (for DuckDB: the child process, start to exit).
+    pub elapsed: Duration,
+    /// Peak resident memory of the oracle's process, where it can be measured.
+    pub peak_rss_bytes: Option<u64>,
+    /// The SQL exactly as the oracle ran it (for DuckDB: the whole script given to the CLI).
+    pub query_text: String,
+}
+
+/// Why an oracle run failed. Each message says what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum OracleError {
+    /// The oracle's engine is missing and could not be installed.
+    #[error("oracle setup: {0}")]
+    Setup(String),
+    /// The parameters cannot be turned into a query.
+    #[error("oracle parameters: {0}")]
+    Params(String),
+    #[error(transparent)]
+    Dialect(#[from] DialectError),
+    /// A file-system operation failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The oracle's engine ran the query and failed; `message` is its own error output.
+    #[error("{engine} failed: {message}")]
+    Query { engine: String, message: String },
+    /// The oracle's result could not be read back.
+    #[error("cannot read the oracle's result {}: {message}", path.display())]
+    Result { path: PathBuf, message: String },
+}

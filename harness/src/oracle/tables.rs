@@ -1,0 +1,349 @@
+//! koku's catalog as DuckDB sees it, so that the reference query's Trino names
+//! (`hive.<schema>.openshift_…`, `postgres.<schema>.reporting_…`) work unchanged.
+//!
+//! [`setup_script`] writes the SQL that, in a fresh DuckDB, attaches two in-memory catalogs named
+//! `hive` and `postgres`, creates the tenant schema in each, and then:
+//! - for each Hive table the query reads, a VIEW over `read_parquet` of koku's path layout
+//!   (spec §2.1) with the partition columns `source`, `year`, `month` as varchar, like Trino's
+//!   Hive tables. The view is the table's declared columns (spec §2.2, all NULL, no rows)
+//!   `UNION ALL BY NAME` the files, so a column no file has reads as NULL and a table with no
+//!   files at all is an empty table (koku's LEFT JOINs then find nothing), as in Hive;
+//! - the PostgreSQL catalog tables from the run's parameters: `reporting_enabledtagkeys` (the
+//!   enabled keys, `provider_type = 'OCP'`) and `reporting_ocp_cost_category_namespace` (the
+//!   patterns).
+
+use std::path::{Path, PathBuf};
+
+use super::query::{sql_identifier, sql_string, QueryParams};
+use super::OracleError;
+
+/// One of koku's Hive tables: its Trino name, where its files are, and its declared columns.
+pub struct HiveTable {
+    /// Trino table name, e.g. `openshift_pod_usage_line_items_daily`.
+    pub name: &'static str,
+    /// koku's `report_type` folder.
+    pub report_type: &'static str,
+    /// Under `data/parquet/daily/` rather than `data/parquet/`.
+    pub daily: bool,
+    /// Columns other than the partitions, with DuckDB types (spec §2.1 types, §2.2 columns).
+    pub columns: &'static [(&'static str, &'static str)],
+}
+
+/// `openshift_pod_usage_line_items` (hourly; spec §2.2).
+const POD_USAGE_HOURLY_COLUMNS: [(&str, &str); 22] = [
+    ("report_period_start", "TIMESTAMP"),
+    ("report_period_end", "TIMESTAMP"),
+    ("interval_start", "TIMESTAMP"),
+    ("interval_end", "TIMESTAMP"),
+    ("pod", "VARCHAR"),
+    ("namespace", "VARCHAR"),
+    ("node", "VARCHAR"),
+    ("resource_id", "VARCHAR"),
+    ("pod_labels", "VARCHAR"),
+    ("node_role", "VARCHAR"),
+    ("pod_usage_cpu_core_seconds", "DOUBLE"),
+    ("pod_request_cpu_core_seconds", "DOUBLE"),
+    ("pod_effective_usage_cpu_core_seconds", "DOUBLE"),
+    ("pod_limit_cpu_core_seconds", "DOUBLE"),
+    ("pod_usage_memory_byte_seconds", "DOUBLE"),
+    ("pod_request_memory_byte_seconds", "DOUBLE"),
+    ("pod_effective_usage_memory_byte_seconds", "DOUBLE"),
+    ("pod_limit_memory_byte_seconds", "DOUBLE"),
+    ("node_capacity_cpu_cores", "DOUBLE"),
+    ("node_capacity_cpu_core_seconds", "DOUBLE"),
+    ("node_capacity_memory_bytes", "DOUBLE"),
+    ("node_capacity_memory_byte_seconds", "DOUBLE"),
+];
+
+/// `openshift_pod_usage_line_items_daily` (spec §2.2): the hourly columns but `interval_end`.
+const POD_USAGE_DAILY_COLUMNS: [(&str, &str); 21] = [
+    ("namespace", "VARCHAR"),
+    ("node", "VARCHAR"),
+    ("pod", "VARCHAR"),
+    ("pod_labels", "VARCHAR"),
+    ("interval_start", "TIMESTAMP"),
+    ("report_period_start", "TIMESTAMP"),
+    ("report_period_end", "TIMESTAMP"),
+    ("resource_id", "VARCHAR"),
+    ("pod_usage_cpu_core_seconds", "DOUBLE"),
+    ("pod_request_cpu_core_seconds", "DOUBLE"),
+    ("pod_effective_usage_cpu_core_seconds", "DOUBLE"),
+    ("pod_limit_cpu_core_seconds", "DOUBLE"),
+    ("pod_usage_memory_byte_seconds", "DOUBLE"),
+    ("pod_request_memory_byte_seconds", "DOUBLE"),
+    ("pod_effective_usage_memory_byte_seconds", "DOUBLE"),
+    ("pod_limit_memory_byte_seconds", "DOUBLE"),
+    ("node_capacity_cpu_cores", "DOUBLE"),
+    ("node_capacity_cpu_core_seconds", "DOUBLE"),
+    ("node_capacity_memory_bytes", "DOUBLE"),
+    ("node_capacity_memory_byte_seconds", "DOUBLE"),
+    ("node_role", "VARCHAR"),
+];
+
+/// The Hive tables the Pod reference query reads.
+pub const HIVE_TABLES: [HiveTable; 4] = [
+    HiveTable {
+        name: "openshift_pod_usage_line_items",
+        report_type: "pod_usage",
+        daily: false,
+        columns: &POD_USAGE_HOURLY_COLUMNS,
+    },
+    HiveTable {
+        name: "openshift_pod_usage_line_items_daily",
+        report_type: "pod_usage",
+        daily: true,
+        columns: &POD_USAGE_DAILY_COLUMNS,
+    },
+    HiveTable {
+        name: "openshift_node_labels_line_items_daily",
+        report_type: "node_labels",
+        daily: true,
+        columns: &[
+            ("node", "VARCHAR"),
+            ("node_labels", "VARCHAR"),
+            ("interval_start", "TIMESTAMP"),
+            ("report_period_start", "TIMESTAMP"),
+            ("report_period_end", "TIMESTAMP"),
+        ],
+    },
+    HiveTable {
+        name: "openshift_namespace_labels_line_items_daily",
+        report_type: "namespace_labels",
+        daily: true,
+        columns: &[
+            ("namespace", "VARCHAR"),
+            ("namespace_labels", "VARCHAR"),
+            ("interval_start", "TIMESTAMP"),
+            ("report_period_start", "TIMESTAMP"),
+            ("report_period_end", "TIMESTAMP"),
+        ],
+    },
+];
+
+impl HiveTable {
+    /// The table's folder: `{location}/data/parquet[/daily]/{account}/OCP/{report_type}`; its
+    /// files sit below it in `source=…/year=…/month=…/` (spec §2.1).
+    pub fn folder(&self, location: &Path, account: &str) -> PathBuf {
+        let mut dir = location.join("data").join("parquet");
+        if self.daily {
+            dir.push("daily");
+        }
+        dir.join(account).join("OCP").join(self.report_type)
+    }
+
+    /// The table's files in every partition, or `None` when it has none (DuckDB's `read_parquet`
+    /// refuses a glob that matches nothing).
+    fn files_glob(&self, location: &Path, account: &str) -> Result<Option<String>, OracleError> {
+        let folder = self.folder(location, account);
+        if !has_partition_files(&folder)? {
+            return Ok(None);
+        }
+        Ok(Some(format!("{}/*/*/*/*.parquet", folder.display())))
+    }
+
+    /// `CREATE VIEW` of this table in `hive.<schema>`.
+    fn create_view(
+        &self,
+        schema: &str,
+        location: &Path,
+        account: &str,
+    ) -> Result<String, OracleError> {
+        let declared: Vec<String> = self
+            .columns
+            .iter()
+            .chain(&[
+                ("source", "VARCHAR"),
+                ("year", "VARCHAR"),
+                ("month", "VARCHAR"),
+            ])
+            .map(|(name, ty)| format!("CAST(NULL AS {ty}) AS {name}"))
+            .collect();
+        let mut view = format!(
+            "CREATE VIEW hive.{schema}.{} AS\nSELECT {} WHERE false",
+            self.name,
+            declared.join(", ")
+        );
+        if let Some(glob) = self.files_glob(location, account)? {
+            view.push_str(&format!(
+                "\nUNION ALL BY NAME\nSELECT * FROM read_parquet({}, hive_partitioning = true, \
+                 union_by_name = true, \
+                 hive_types = {{'source': VARCHAR, 'year': VARCHAR, 'month': VARCHAR}})",
+                sql_string(&glob)
+            ));
+        }
+        view.push_str(";\n");
+        Ok(view)
+    }
+}
+
+/// Whether `folder` holds a `*.parquet` file exactly three folders down
+/// (`source=…/year=…/month=…/file.parquet`). A missing folder holds none.
+fn has_partition_files(folder: &Path) -> Result<bool, OracleError> {
+    let mut level = vec![folder.to_path_buf()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for dir in &level {
+            next.extend(entries(dir)?.into_iter().filter(|p| p.is_dir()));
+        }
+        level = next;
+    }
+    for dir in &level {
+        let parquet = |p: &PathBuf| p.is_file() && p.extension().is_some_and(|e| e == "parquet");
+        if entries(dir)?.iter().any(parquet) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, OracleError> {
+    match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(OracleError::Io {
+            action: "list folder",
+            path: dir.to_path_buf(),
+            source,
+        }),
+        Ok(read) => read
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(|source| OracleError::Io {
+                action: "list folder",
+                path: dir.to_path_buf(),
+                source,
+            }),
+    }
+}
+
+/// The DuckDB statements that make `hive.<schema>.*` and `postgres.<schema>.*` hold koku's
+/// tables for `params` (see the module documentation).
+pub fn setup_script(params: &QueryParams) -> Result<String, OracleError> {
+    let schema = sql_identifier(&params.schema)?;
+    let mut sql = String::from(
+        "-- The oracle's catalogs: koku's Hive tables over Parquet, its PostgreSQL catalog rows.\n\
+         SET autoinstall_known_extensions = false;\n\
+         SET enable_progress_bar = false;\n\
+         ATTACH ':memory:' AS hive;\n\
+         ATTACH ':memory:' AS postgres;\n",
+    );
+    sql.push_str(&format!(
+        "CREATE SCHEMA hive.{schema};\nCREATE SCHEMA postgres.{schema};\n"
+    ));
+    for table in &HIVE_TABLES {
+        sql.push_str(&table.create_view(&schema, &params.location, &params.account)?);
+    }
+    sql.push_str(&enabled_keys_table(&schema, &params.enabled_tag_keys));
+    sql.push_str(&cost_category_table(
+        &schema,
+        &params.cost_category_patterns,
+    ));
+    Ok(sql)
+}
+
+fn enabled_keys_table(schema: &str, keys: &[String]) -> String {
+    let mut sql = format!(
+        "CREATE TABLE postgres.{schema}.reporting_enabledtagkeys \
+         (uuid UUID, key VARCHAR, enabled BOOLEAN, provider_type VARCHAR);\n"
+    );
+    if !keys.is_empty() {
+        let rows: Vec<String> = keys
+            .iter()
+            .map(|k| format!("(uuid(), {}, true, 'OCP')", sql_string(k)))
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO postgres.{schema}.reporting_enabledtagkeys VALUES {};\n",
+            rows.join(", ")
+        ));
+    }
+    sql
+}
+
+fn cost_category_table(schema: &str, patterns: &[(String, i32)]) -> String {
+    let mut sql = format!(
+        "CREATE TABLE postgres.{schema}.reporting_ocp_cost_category_namespace \
+         (id INTEGER, namespace VARCHAR, system_default BOOLEAN, cost_category_id INTEGER);\n"
+    );
+    if !patterns.is_empty() {
+        let rows: Vec<String> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, (pattern, id))| format!("({}, {}, false, {id})", i + 1, sql_string(pattern)))
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO postgres.{schema}.reporting_ocp_cost_category_namespace VALUES {};\n",
+            rows.join(", ")
+        ));
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
+    fn params(location: &Path) -> QueryParams {
+        QueryParams {
+            location: location.to_path_buf(),
+            account: "org1".into(),
+            schema: "org1".into(),
+            source_uuid: Uuid::from_u128(1),
+            start: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            end: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            report_period_id: None,
+            cluster_id: None,
+            cluster_alias: None,
+            enabled_tag_keys: vec!["app".into(), "o'k".into()],
+            cost_category_patterns: vec![("openshift-%".into(), 1)],
+        }
+    }
+
+    #[test]
+    fn a_table_without_files_is_only_its_declared_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let sql = setup_script(&params(dir.path())).unwrap();
+        assert!(sql.contains(
+            "CREATE VIEW hive.org1.openshift_node_labels_line_items_daily AS\n\
+             SELECT CAST(NULL AS VARCHAR) AS node, CAST(NULL AS VARCHAR) AS node_labels, "
+        ));
+        assert!(!sql.contains("read_parquet"));
+        assert!(sql.contains("VALUES (uuid(), 'app', true, 'OCP'), (uuid(), 'o''k', true, 'OCP');"));
+        assert!(sql.contains("VALUES (1, 'openshift-%', false, 1);"));
+    }
+
+    #[test]
+    fn a_table_with_partition_files_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let month = HIVE_TABLES[1]
+            .folder(dir.path(), "org1")
+            .join("source=x/year=2026/month=09");
+        std::fs::create_dir_all(&month).unwrap();
+        std::fs::write(month.join("f.parquet"), b"").unwrap();
+        let sql = setup_script(&params(dir.path())).unwrap();
+        let glob = format!(
+            "read_parquet('{}/data/parquet/daily/org1/OCP/pod_usage/*/*/*/*.parquet'",
+            dir.path().display()
+        );
+        assert!(sql.contains(&glob), "{sql}");
+        assert_eq!(sql.matches("read_parquet").count(), 1);
+    }
+
+    #[test]
+    fn daily_and_hourly_pod_usage_declare_their_own_columns() {
+        let names = |t: &HiveTable| t.columns.iter().map(|c| c.0).collect::<Vec<_>>();
+        assert!(names(&HIVE_TABLES[0]).contains(&"interval_end"));
+        assert!(!names(&HIVE_TABLES[1]).contains(&"interval_end"));
+        for table in &HIVE_TABLES[..2] {
+            let mut n = names(table);
+            n.sort();
+            n.dedup();
+            assert_eq!(
+                n.len(),
+                table.columns.len(),
+                "{} repeats a column",
+                table.name
+            );
+        }
+    }
+}
