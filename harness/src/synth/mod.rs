@@ -11,6 +11,7 @@
 pub mod koku_tables;
 pub mod model;
 pub mod parquet_writer;
+pub mod strategy;
 
 use std::path::PathBuf;
 
