@@ -4,10 +4,15 @@
 //! A snapshot is right because a reviewer checked it against the fixture's description, which
 //! gives the expected figures from the spec; the snapshot then guards them. A change of output is
 //! reviewed with `cargo insta review` (or `INSTA_UPDATE=always` and `git diff golden/`).
+//!
+//! Every fixture is also run through the reference query (DuckDB oracle), which must agree:
+//! a snapshot accepted by mistake would have to fool the oracle too.
 
 use std::path::{Path, PathBuf};
 
+use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::fixture::{render_rows, Fixture};
+use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
 use ocp_harness::scenario::Scenario;
 
 /// The fixture files, sorted by name.
@@ -46,5 +51,29 @@ async fn every_fixture_matches_its_golden_rows() {
         }, {
             insta::assert_snapshot!(name, render_rows(&report.rows));
         });
+    }
+}
+
+#[tokio::test]
+async fn every_fixture_agrees_with_the_reference_query() {
+    let oracle = DuckDbOracle::locate().expect("the DuckDB CLI (just oracle-setup)");
+    for path in fixture_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
+        let report = scenario
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("fixture {name}: the engine failed: {e}"));
+        let engine: Vec<ComparableRow> = report.rows.iter().map(ComparableRow::from).collect();
+        let expected = oracle
+            .run(&QueryParams::for_scenario(&scenario))
+            .unwrap_or_else(|e| panic!("fixture {name}: the oracle failed: {e}"));
+        let comparison = compare(&engine, &expected.rows, &Tolerance::default());
+        assert!(
+            comparison.within_tolerance(),
+            "fixture {name}: engine and reference query differ: {:#?}",
+            comparison.verdict
+        );
     }
 }
