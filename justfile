@@ -37,6 +37,12 @@ bench scale="typical" rounds="5":
     cargo build --release --locked -p ocp-engine -p ocp-harness
     {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}}
 
+# Engine against the DuckDB oracle on a dataset (default: the generated typical cluster in
+# data/typical), go/no-go report under reports/<timestamp>/; exit 0 GO, 1 NO-GO, 4 REVIEW.
+compare *args:
+    cargo build --release --locked -p ocp-harness -p ocp-engine
+    {{release}}/ocp-harness compare {{args}}
+
 # Print the DDL of the koku tables the engine reads and writes.
 ddl schema:
     cargo run --quiet --locked -p ocp-engine -- ddl --schema {{schema}}

@@ -1,5 +1,8 @@
 //! `ocp-harness`: tools around ocp-engine. `generate` writes a synthetic OpenShift cluster as the
-//! Parquet files koku would hold for it, plus an engine config file pointing at them.
+//! Parquet files koku would hold for it, plus an engine config file pointing at them; `compare`
+//! runs engine and oracle on one and writes the go/no-go report.
+
+mod compare_command;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,6 +54,20 @@ enum Command {
         answers, else a throwaway cluster started from the machine's PostgreSQL binaries."
     )]
     Bench(BenchArgs),
+    /// Engine against an oracle on one dataset: the go/no-go report, its verdict as exit code.
+    #[command(
+        long_about = "Run the engine in-process and an oracle (the reference query on DuckDB) on \
+        the dataset an engine.toml names (default: the generated typical cluster in data/typical, \
+        generated when missing), compare their rows, and render the go/no-go report: the verdict, \
+        the run's identity, the criteria (end-to-end time, peak memory, worst relative \
+        difference) against the go and no-go bars, time and memory per phase, the comparison and \
+        the totals. Prints it as tables and writes report.txt, report.md, report.html \
+        (self-contained, with charts) and report.json, with the engine's rows, under \
+        --out-dir/<UTC timestamp>/.\n\n\
+        Exit codes: 0 GO, 1 NO-GO, 4 REVIEW; 2 bad input and 3 infrastructure failure (no \
+        report)."
+    )]
+    Compare(compare_command::CompareArgs),
 }
 
 #[derive(clap::Args)]
@@ -120,6 +137,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => run_generate(&args),
         Command::Bench(args) => run_bench(&args),
+        Command::Compare(args) => return compare_command::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

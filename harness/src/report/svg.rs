@@ -24,18 +24,15 @@ const VALUE_WIDTH: f64 = 110.0;
 const BAR_HEIGHT: f64 = 16.0;
 const GAP: f64 = 6.0;
 
-/// A horizontal bar chart: one row per bar of every series (series interleaved per label), bars
-/// scaled to the largest value. Negative or non-finite values draw as empty bars.
+/// A horizontal bar chart: one row per bar of every series (series interleaved per label, see
+/// [`rows`]), bars scaled to the largest value. Negative or non-finite values draw as empty bars.
 pub fn bar_chart(title: &str, series: &[Series]) -> String {
     let max = series
         .iter()
         .flat_map(|s| s.bars.iter().map(|b| b.value))
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max);
-    let rows: Vec<(&Series, &Bar)> = series
-        .iter()
-        .flat_map(|s| s.bars.iter().map(move |b| (s, b)))
-        .collect();
+    let rows = rows(series);
     let height = 28.0 + rows.len() as f64 * (BAR_HEIGHT + GAP) + legend_height(series);
     let width = LABEL_WIDTH + BAR_AREA + VALUE_WIDTH;
     let mut svg = format!(
@@ -46,6 +43,13 @@ pub fn bar_chart(title: &str, series: &[Series]) -> String {
     );
     for (i, (s, bar)) in rows.iter().enumerate() {
         let y = 28.0 + i as f64 * (BAR_HEIGHT + GAP);
+        // A label names its group once, on the group's first row.
+        let first_of_label = i == 0 || rows[i - 1].1.label != bar.label;
+        let label = if first_of_label {
+            bar.label.as_str()
+        } else {
+            ""
+        };
         let length = if max > 0.0 && bar.value.is_finite() && bar.value > 0.0 {
             (bar.value / max * BAR_AREA).max(1.0)
         } else {
@@ -58,7 +62,7 @@ pub fn bar_chart(title: &str, series: &[Series]) -> String {
              <text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
             LABEL_WIDTH - 8.0,
             y + BAR_HEIGHT - 4.0,
-            escape(&bar.label),
+            escape(label),
             s.colour,
             escape(&s.name),
             escape(&bar.shown),
@@ -73,6 +77,29 @@ pub fn bar_chart(title: &str, series: &[Series]) -> String {
     ));
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The chart's rows: labels in the order they first appear in any series, and under each label
+/// the bars of every series that has it, in series order. So the engine's and the oracle's
+/// "end to end" sit next to each other, and a label only one series has gets one row.
+fn rows(series: &[Series]) -> Vec<(&Series, &Bar)> {
+    let mut labels: Vec<&str> = Vec::new();
+    for bar in series.iter().flat_map(|s| &s.bars) {
+        if !labels.contains(&bar.label.as_str()) {
+            labels.push(&bar.label);
+        }
+    }
+    labels
+        .into_iter()
+        .flat_map(|label| {
+            series.iter().flat_map(move |s| {
+                s.bars
+                    .iter()
+                    .filter(move |b| b.label == label)
+                    .map(move |b| (s, b))
+            })
+        })
+        .collect()
 }
 
 fn legend_height(series: &[Series]) -> f64 {
@@ -155,6 +182,29 @@ mod tests {
         // 380 px for the largest (4.0), so 2.0 gets 190 px and 0.0 none.
         assert_eq!(widths(&svg), vec![190.0, 380.0, 0.0]);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn series_interleave_per_label_and_a_group_is_labelled_once() {
+        let engine = Series {
+            name: "engine".into(),
+            colour: "#36c",
+            bars: vec![bar("read", 1.0), bar("end to end", 3.0)],
+        };
+        let oracle = Series {
+            name: "oracle".into(),
+            colour: "#c63",
+            bars: vec![bar("end to end", 4.0)],
+        };
+        let svg = bar_chart("seconds", &[engine, oracle]);
+        let fills: Vec<&str> = svg
+            .match_indices("fill=\"")
+            .map(|(at, _)| &svg[at + 6..at + 10])
+            .collect();
+        // Three bars (read, engine end to end, oracle end to end), then the two legend squares.
+        assert_eq!(fills, ["#36c", "#36c", "#c63", "#36c", "#c63"]);
+        assert_eq!(widths(&svg), vec![95.0, 285.0, 380.0]);
+        assert_eq!(svg.matches(">end to end</text>").count(), 1);
     }
 
     #[test]

@@ -1,0 +1,211 @@
+//! One `ocp-harness compare` run as a library function ([`run_compare`]): the engine in-process
+//! and an oracle on the input an engine config file names, their comparison, and the go/no-go
+//! report written in its four forms.
+//!
+//! Contracts:
+//! - The config file must name a local folder and carry its catalog inline (`[catalog]`, as
+//!   `ocp-harness generate` writes it): the embedded oracle reads neither S3 nor PostgreSQL.
+//!   `[postgres]` is ignored; the engine writes its rows to [`ENGINE_ROWS`] in the report folder.
+//! - Order: config, then both sides' parameters (so a config the oracle cannot use fails before
+//!   any work), the engine, the oracle, the comparison, the report.
+//! - Blocking: the engine runs on a runtime of its own; call this outside an async runtime.
+//! - A failure carries its exit code ([`CompareError::exit_code`]): 2 bad input (config file,
+//!   Parquet, parameters the oracle refuses), 3 infrastructure (oracle missing or failing, disk).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ocp_engine::config::ConfigFile;
+use ocp_engine::error::Error as EngineError;
+use ocp_engine::run::{CatalogSource, Output, RunReport, RunRequest};
+use ocp_engine::source::S3Settings;
+use uuid::Uuid;
+
+use super::document::{CompareReport, Context};
+use super::write_all;
+use crate::compare::{compare, ComparableRow, Tolerance};
+use crate::oracle::{Oracle, OracleError, QueryParams};
+use crate::scenario::run_quietly;
+
+/// The engine's rows, in the report folder.
+pub const ENGINE_ROWS: &str = "engine-rows.parquet";
+
+/// What one compare run needs.
+pub struct CompareRun<'a> {
+    /// The engine config file (`engine.toml`).
+    pub config: &'a Path,
+    pub oracle: &'a dyn Oracle,
+    pub tolerance: Tolerance,
+    /// Where the engine's rows and the report go; created if missing.
+    pub report_dir: &'a Path,
+    /// The run's start, as the report and its folder name show it.
+    pub started_at: DateTime<Utc>,
+}
+
+/// A finished run: the report, and the files written (the four forms, then the engine's rows).
+pub struct CompareOutcome {
+    pub report: CompareReport,
+    pub files: Vec<PathBuf>,
+}
+
+/// Why a compare run produced no report.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("engine: {0}")]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Oracle(#[from] OracleError),
+    #[error("report: {0}")]
+    Report(String),
+}
+
+impl CompareError {
+    /// 2 for bad input, 3 for infrastructure (see the module contract).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CompareError::Engine(error) => error.exit_code(),
+            CompareError::Oracle(OracleError::Params(_) | OracleError::Dialect(_)) => 2,
+            CompareError::Oracle(_) | CompareError::Report(_) => 3,
+        }
+    }
+}
+
+/// Runs engine and oracle on the config's input, compares, writes the report; see the module
+/// contract.
+pub fn run_compare(run: &CompareRun) -> Result<CompareOutcome, CompareError> {
+    // Absolute, so the location resolved against the file's folder is too: the oracle runs
+    // in a folder of its own.
+    let config_path = std::path::absolute(run.config)
+        .map_err(|e| EngineError::input(format!("cannot resolve {}: {e}", run.config.display())))?;
+    let config = ConfigFile::load(&config_path)?;
+    let engine_rows = run.report_dir.join(ENGINE_ROWS);
+    let request = request_from_config(&config, Output::File(engine_rows.clone()))?;
+    let query = QueryParams::from_request(&request)?;
+    std::fs::create_dir_all(run.report_dir).map_err(|e| {
+        CompareError::Report(format!("cannot create {}: {e}", run.report_dir.display()))
+    })?;
+    let (engine, engine_wall) = run_engine(&request)?;
+    let oracle = run.oracle.run(&query)?;
+    let rows: Vec<ComparableRow> = engine.rows.iter().map(ComparableRow::from).collect();
+    let comparison = compare(&rows, &oracle.rows, &run.tolerance);
+    let context = Context {
+        oracle: run.oracle.describe(),
+        dataset: describe_dataset(run.config, &request, &engine),
+        started_at: run.started_at,
+        engine_wall,
+    };
+    let report = CompareReport::new(&engine, &oracle, comparison, context);
+    let mut files = write_all(&report, run.report_dir).map_err(CompareError::Report)?;
+    files.push(engine_rows);
+    Ok(CompareOutcome { report, files })
+}
+
+/// The engine's run and the wall clock it took, on a multi-threaded runtime as the engine's own
+/// command line uses.
+fn run_engine(request: &RunRequest) -> Result<(RunReport, Duration), EngineError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::infrastructure(format!("cannot start the async runtime: {e}")))?;
+    let started = Instant::now();
+    let report = runtime.block_on(run_quietly(request))?;
+    Ok((report, started.elapsed()))
+}
+
+/// The request the config file describes, writing to `output`: source, days and run constants
+/// from the file, its inline catalog, no PostgreSQL, default S3 settings.
+pub fn request_from_config(config: &ConfigFile, output: Output) -> Result<RunRequest, EngineError> {
+    let required = |value: &Option<String>, key: &str| {
+        value.clone().ok_or_else(|| {
+            EngineError::input(format!("the config file sets no {key}; compare needs it"))
+        })
+    };
+    let date = |value: &Option<String>, key: &str| {
+        let text = required(value, key)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
+            EngineError::input(format!("{key} {text:?} is not a YYYY-MM-DD date: {e}"))
+        })
+    };
+    let uuid_text = required(&config.source.source_uuid, "source.source_uuid")?;
+    let source_uuid = Uuid::parse_str(&uuid_text).map_err(|e| {
+        EngineError::input(format!(
+            "source.source_uuid {uuid_text:?} is not a UUID: {e}"
+        ))
+    })?;
+    let catalog = config.catalog.clone().ok_or_else(|| {
+        EngineError::input(
+            "the config file has no [catalog] table; compare needs the catalog inline (enabled \
+             tag keys, cost-category patterns), as `ocp-harness generate` writes it",
+        )
+    })?;
+    Ok(RunRequest {
+        location: required(&config.source.location, "source.location")?,
+        s3: S3Settings::default(),
+        account: required(&config.source.account, "source.account")?,
+        source_uuid,
+        start: date(&config.period.start, "period.start")?,
+        end: date(&config.period.end, "period.end")?,
+        report_period_id: config.period.report_period_id,
+        cluster_id: config.period.cluster_id.clone(),
+        cluster_alias: config.period.cluster_alias.clone(),
+        catalog: CatalogSource::Inline(catalog),
+        postgres: None,
+        output,
+    })
+}
+
+/// `CONFIG: source UUID (account, cluster), days START..END, N Parquet files`.
+fn describe_dataset(config: &Path, request: &RunRequest, engine: &RunReport) -> String {
+    let files: usize = engine.files_per_table.iter().map(|(_, n)| n).sum();
+    let cluster = request
+        .cluster_id
+        .as_deref()
+        .map_or(String::new(), |c| format!(", cluster {c}"));
+    format!(
+        "{}: source {} (account {}{cluster}), days {}..{}, {files} Parquet files",
+        config.display(),
+        request.source_uuid,
+        request.account,
+        request.start,
+        request.end,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::engine_config;
+    use crate::synth::{generate, Scale};
+
+    #[test]
+    fn a_generated_config_resolves_to_the_scenario_request() {
+        let model = generate(Scale::Tiny, 7);
+        let config = engine_config(&model);
+        let request = request_from_config(&config, Output::File("x.parquet".into())).unwrap();
+        assert_eq!(request.location, ".");
+        assert_eq!(request.source_uuid, model.source_uuid);
+        assert_eq!(
+            (request.start, request.end),
+            (model.first_date(), model.last_date())
+        );
+        assert_eq!(
+            request.cluster_id.as_deref(),
+            Some(model.cluster_id.as_str())
+        );
+        assert!(request.postgres.is_none());
+        assert!(matches!(request.catalog, CatalogSource::Inline(_)));
+    }
+
+    #[test]
+    fn a_config_without_inline_catalog_is_bad_input() {
+        let mut config = engine_config(&generate(Scale::Tiny, 7));
+        config.catalog = None;
+        let error = request_from_config(&config, Output::File("x.parquet".into())).unwrap_err();
+        assert_eq!(CompareError::from(error).exit_code(), 2);
+        config = engine_config(&generate(Scale::Tiny, 7));
+        config.period.start = Some("September".into());
+        let error = request_from_config(&config, Output::File("x.parquet".into())).unwrap_err();
+        assert!(error.to_string().contains("period.start"), "{error}");
+    }
+}
