@@ -11,11 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uuid::Uuid;
 
-use ocp_engine::config::{ConfigFile, SourceSection};
+use ocp_engine::config::ConfigFile;
 use ocp_engine::error::{Error, Result};
 use ocp_engine::postgres::koku_tables_sql;
-use ocp_engine::run::{run, CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
-use ocp_engine::source::{S3Credentials, S3Settings};
+use ocp_engine::resolve::{resolve_request, Overrides};
+use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
 
 #[derive(Parser)]
 #[command(
@@ -195,107 +195,21 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
     };
-    let s3_credentials = s3_credentials(&file.source)?;
-    let missing = |what: &str, flag: &str, key: &str| {
-        Error::input(format!(
-            "{what} is not set: pass {flag} or set {key} in the config file"
-        ))
+    let overrides = Overrides {
+        input: args.input,
+        s3_endpoint: args.s3_endpoint,
+        account: args.account,
+        source_uuid: args.source_uuid,
+        start: args.start,
+        end: args.end,
+        report_period_id: args.report_period_id,
+        cluster_id: args.cluster_id,
+        cluster_alias: args.cluster_alias,
+        postgres_url: args.postgres_url,
+        schema: args.schema,
+        out: args.out,
     };
-    let location = args.input.or(file.source.location).ok_or_else(|| {
-        missing(
-            "the input location",
-            "--input / OCP_ENGINE_INPUT",
-            "source.location",
-        )
-    })?;
-    let account = args.account.or(file.source.account).ok_or_else(|| {
-        missing(
-            "the account",
-            "--account / OCP_ENGINE_ACCOUNT",
-            "source.account",
-        )
-    })?;
-    let source_uuid = match args.source_uuid {
-        Some(uuid) => uuid,
-        None => {
-            let text = file.source.source_uuid.ok_or_else(|| {
-                missing(
-                    "the source UUID",
-                    "--source / OCP_ENGINE_SOURCE",
-                    "source.source_uuid",
-                )
-            })?;
-            Uuid::parse_str(&text).map_err(|e| {
-                Error::input(format!("source.source_uuid {text:?} is not a UUID: {e}"))
-            })?
-        }
-    };
-    let date = |flag: Option<NaiveDate>, text: Option<String>, name: &str| -> Result<NaiveDate> {
-        match (flag, text) {
-            (Some(date), _) => Ok(date),
-            (None, Some(text)) => NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
-                Error::input(format!(
-                    "period.{name} {text:?} is not a YYYY-MM-DD date: {e}"
-                ))
-            }),
-            (None, None) => Err(missing(
-                &format!("the {name} date"),
-                &format!("--{name}"),
-                &format!("period.{name}"),
-            )),
-        }
-    };
-    let start = date(args.start, file.period.start, "start")?;
-    let end = date(args.end, file.period.end, "end")?;
-    let postgres_url = args.postgres_url.or(file.postgres.url);
-    let schema = args.schema.or(file.postgres.schema);
-    let postgres = match (postgres_url, schema) {
-        (Some(url), Some(schema)) => Some(PostgresTarget { url, schema }),
-        (Some(_), None) => {
-            return Err(missing(
-                "the PostgreSQL schema",
-                "--schema",
-                "postgres.schema",
-            ))
-        }
-        (None, _) => None,
-    };
-    // An explicit [catalog] table wins over koku's tables; a site's config leaves it out.
-    let catalog = match (&postgres, file.catalog) {
-        (_, Some(inline)) => CatalogSource::Inline(inline),
-        (Some(_), None) => CatalogSource::Postgres,
-        (None, None) => return Err(Error::input(
-            "no catalog: set --postgres-url and --schema (koku's tables), or a [catalog] table \
-                 in the config file",
-        )),
-    };
-    let output = match args.out {
-        Some(path) => Output::File(path),
-        None if postgres.is_some() => Output::Postgres,
-        None => {
-            return Err(Error::input(
-                "no output: pass --out FILE (.parquet or .csv), or --postgres-url and --schema",
-            ))
-        }
-    };
-    Ok(RunRequest {
-        location,
-        s3: S3Settings {
-            credentials: s3_credentials,
-            endpoint: args.s3_endpoint.or(file.source.s3_endpoint),
-            region: file.source.s3_region,
-        },
-        account,
-        source_uuid,
-        start,
-        end,
-        report_period_id: args.report_period_id.or(file.period.report_period_id),
-        cluster_id: args.cluster_id.or(file.period.cluster_id),
-        cluster_alias: args.cluster_alias.or(file.period.cluster_alias),
-        catalog,
-        postgres,
-        output,
-    })
+    resolve_request(file, overrides)
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -371,19 +285,4 @@ fn print_report(request: &RunRequest, report: &RunReport) {
         report.total_elapsed().as_secs_f64(),
         mib(report.peak_rss_bytes())
     );
-}
-
-/// The S3 key pair from the config file: both keys or neither.
-fn s3_credentials(source: &SourceSection) -> Result<Option<S3Credentials>> {
-    match (&source.s3_access_key_id, &source.s3_secret_access_key) {
-        (Some(id), Some(secret)) => Ok(Some(S3Credentials {
-            access_key_id: id.clone(),
-            secret_access_key: secret.clone(),
-        })),
-        (None, None) => Ok(None),
-        _ => Err(Error::input(
-            "the config's [source] sets only one of s3_access_key_id and s3_secret_access_key: \
-             set both, or neither and use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
-        )),
-    }
 }

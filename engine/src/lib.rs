@@ -13,6 +13,7 @@ pub mod memory;
 pub mod numeric;
 pub mod pod;
 pub mod postgres;
+pub mod resolve;
 pub mod run;
 pub mod sink;
 pub mod source;

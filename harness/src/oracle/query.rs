@@ -21,7 +21,7 @@ pub const REFERENCE_POD_SQL: &str = include_str!("../../sql/reference_pod.sql");
 /// days, the run's constants, and the catalog rows koku keeps in PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryParams {
-    /// Local folder holding koku's `data/` tree (the bucket root).
+    /// Local folder holding koku's `data/` tree (the bucket root), absolute.
     pub location: PathBuf,
     /// koku's account folder (`org1234567`): the schema without a leading `acct`.
     pub account: String,
@@ -62,8 +62,12 @@ impl QueryParams {
                     .to_string(),
             ));
         };
+        // Absolute: the DuckDB CLI runs in a folder of its own.
+        let location = std::path::absolute(location).map_err(|e| {
+            OracleError::Params(format!("cannot resolve the folder {location}: {e}"))
+        })?;
         Ok(QueryParams {
-            location: PathBuf::from(location),
+            location,
             account: request.account.clone(),
             schema: schema_of_account(&request.account),
             source_uuid: request.source_uuid,

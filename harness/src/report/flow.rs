@@ -15,12 +15,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use ocp_engine::config::ConfigFile;
 use ocp_engine::error::Error as EngineError;
-use ocp_engine::run::{CatalogSource, Output, RunReport, RunRequest};
-use ocp_engine::source::S3Settings;
-use uuid::Uuid;
+use ocp_engine::resolve::{resolve_request, Overrides};
+use ocp_engine::run::{RunReport, RunRequest};
 
 use super::document::{CompareReport, Context};
 use super::write_all;
@@ -74,13 +73,9 @@ impl CompareError {
 /// Runs engine and oracle on the config's input, compares, writes the report; see the module
 /// contract.
 pub fn run_compare(run: &CompareRun) -> Result<CompareOutcome, CompareError> {
-    // Absolute, so the location resolved against the file's folder is too: the oracle runs
-    // in a folder of its own.
-    let config_path = std::path::absolute(run.config)
-        .map_err(|e| EngineError::input(format!("cannot resolve {}: {e}", run.config.display())))?;
-    let config = ConfigFile::load(&config_path)?;
+    let config = ConfigFile::load(run.config)?;
     let engine_rows = run.report_dir.join(ENGINE_ROWS);
-    let request = request_from_config(&config, Output::File(engine_rows.clone()))?;
+    let request = request_from_config(&config, engine_rows.clone())?;
     let query = QueryParams::from_request(&request)?;
     std::fs::create_dir_all(run.report_dir).map_err(|e| {
         CompareError::Report(format!("cannot create {}: {e}", run.report_dir.display()))
@@ -113,46 +108,25 @@ fn run_engine(request: &RunRequest) -> Result<(RunReport, Duration), EngineError
     Ok((report, started.elapsed()))
 }
 
-/// The request the config file describes, writing to `output`: source, days and run constants
-/// from the file, its inline catalog, no PostgreSQL, default S3 settings.
-pub fn request_from_config(config: &ConfigFile, output: Output) -> Result<RunRequest, EngineError> {
-    let required = |value: &Option<String>, key: &str| {
-        value.clone().ok_or_else(|| {
-            EngineError::input(format!("the config file sets no {key}; compare needs it"))
-        })
-    };
-    let date = |value: &Option<String>, key: &str| {
-        let text = required(value, key)?;
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
-            EngineError::input(format!("{key} {text:?} is not a YYYY-MM-DD date: {e}"))
-        })
-    };
-    let uuid_text = required(&config.source.source_uuid, "source.source_uuid")?;
-    let source_uuid = Uuid::parse_str(&uuid_text).map_err(|e| {
-        EngineError::input(format!(
-            "source.source_uuid {uuid_text:?} is not a UUID: {e}"
-        ))
-    })?;
-    let catalog = config.catalog.clone().ok_or_else(|| {
-        EngineError::input(
+/// The request the config file describes, writing the rows to `out`: the engine's own resolution
+/// ([`resolve_request`]) of the file alone. `compare` works from files: it needs the catalog
+/// inline and ignores the file's `[postgres]` section.
+pub fn request_from_config(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
+    if config.catalog.is_none() {
+        return Err(EngineError::input(
             "the config file has no [catalog] table; compare needs the catalog inline (enabled \
              tag keys, cost-category patterns), as `ocp-harness generate` writes it",
-        )
-    })?;
-    Ok(RunRequest {
-        location: required(&config.source.location, "source.location")?,
-        s3: S3Settings::default(),
-        account: required(&config.source.account, "source.account")?,
-        source_uuid,
-        start: date(&config.period.start, "period.start")?,
-        end: date(&config.period.end, "period.end")?,
-        report_period_id: config.period.report_period_id,
-        cluster_id: config.period.cluster_id.clone(),
-        cluster_alias: config.period.cluster_alias.clone(),
-        catalog: CatalogSource::Inline(catalog),
-        postgres: None,
-        output,
-    })
+        ));
+    }
+    let mut files_only = config.clone();
+    files_only.postgres = Default::default();
+    resolve_request(
+        files_only,
+        Overrides {
+            out: Some(out),
+            ..Overrides::default()
+        },
+    )
 }
 
 /// `CONFIG: source UUID (account, cluster), days START..END, N Parquet files`.
@@ -177,12 +151,13 @@ mod tests {
     use super::*;
     use crate::scenario::engine_config;
     use crate::synth::{generate, Scale};
+    use ocp_engine::run::CatalogSource;
 
     #[test]
     fn a_generated_config_resolves_to_the_scenario_request() {
         let model = generate(Scale::Tiny, 7);
         let config = engine_config(&model);
-        let request = request_from_config(&config, Output::File("x.parquet".into())).unwrap();
+        let request = request_from_config(&config, "x.parquet".into()).unwrap();
         assert_eq!(request.location, ".");
         assert_eq!(request.source_uuid, model.source_uuid);
         assert_eq!(
@@ -201,11 +176,11 @@ mod tests {
     fn a_config_without_inline_catalog_is_bad_input() {
         let mut config = engine_config(&generate(Scale::Tiny, 7));
         config.catalog = None;
-        let error = request_from_config(&config, Output::File("x.parquet".into())).unwrap_err();
+        let error = request_from_config(&config, "x.parquet".into()).unwrap_err();
         assert_eq!(CompareError::from(error).exit_code(), 2);
         config = engine_config(&generate(Scale::Tiny, 7));
         config.period.start = Some("September".into());
-        let error = request_from_config(&config, Output::File("x.parquet".into())).unwrap_err();
+        let error = request_from_config(&config, "x.parquet".into()).unwrap_err();
         assert!(error.to_string().contains("period.start"), "{error}");
     }
 }
