@@ -1,12 +1,13 @@
-//! The catalog tables the summary reads from PostgreSQL (spec §2.4): enabled tag keys and
-//! cost-category patterns, plus the report period koku looks up before it runs (spec §1.2 step 2).
+//! The catalog tables the summary reads from PostgreSQL (spec §2.4): enabled tag keys,
+//! cost-category patterns and the recorded nodes with their roles, plus the report period koku
+//! looks up before it runs (spec §1.2 step 2).
 //! For the embedded default they come from the config file's `[catalog]` table instead.
 
 use chrono::NaiveDate;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use crate::config::{CostCategoryPattern, InlineCatalog};
+use crate::config::{CostCategoryPattern, InlineCatalog, NodeRecord};
 use crate::error::{Error, Result};
 use crate::postgres::{describe, quote_ident};
 
@@ -17,6 +18,8 @@ pub struct Catalog {
     pub enabled_tag_keys: Vec<String>,
     /// Rows of `reporting_ocp_cost_category_namespace`, sorted by pattern.
     pub cost_categories: Vec<CostCategoryPattern>,
+    /// Rows of `reporting_ocp_nodes` (every cluster of the tenant) before the run.
+    pub nodes: Vec<NodeRecord>,
 }
 
 /// The `reporting_ocpusagereportperiod` row of a source's month.
@@ -38,6 +41,7 @@ impl Catalog {
         Catalog {
             enabled_tag_keys,
             cost_categories,
+            nodes: catalog.nodes.clone(),
         }
     }
 
@@ -64,7 +68,29 @@ impl Catalog {
             )
             .await
             .map_err(|e| query_error(schema, "reporting_ocp_cost_category_namespace", e))?;
+        let nodes = client
+            .query(
+                &format!(
+                    "SELECT n.node, n.resource_id, n.node_capacity_cpu_cores::float8, \
+                     c.cluster_id, n.node_role FROM {schema_sql}.reporting_ocp_nodes n \
+                     LEFT JOIN {schema_sql}.reporting_ocp_clusters c ON c.uuid = n.cluster_id \
+                     ORDER BY n.node, n.resource_id"
+                ),
+                &[],
+            )
+            .await
+            .map_err(|e| query_error(schema, "reporting_ocp_nodes", e))?;
         Ok(Catalog {
+            nodes: nodes
+                .iter()
+                .map(|row| NodeRecord {
+                    node: row.get(0),
+                    resource_id: row.get(1),
+                    node_capacity_cpu_cores: row.get(2),
+                    cluster_id: row.get(3),
+                    node_role: row.get(4),
+                })
+                .collect(),
             enabled_tag_keys: keys.iter().map(|row| row.get(0)).collect(),
             cost_categories: patterns
                 .iter()

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uuid::Uuid;
 
+use ocp_engine::compat::Compatibility;
 use ocp_engine::config::ConfigFile;
 use ocp_engine::error::{Error, Result};
 use ocp_engine::postgres::koku_tables_sql;
@@ -103,6 +104,11 @@ struct AggregateArgs {
     /// Write the rows to this .parquet or .csv file instead of PostgreSQL.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Which koku to reproduce: "trino" (koku's Trino SQL, the default) or "postgres" (koku's
+    /// on-prem PostgreSQL port, which differs in a few NULL and rounding cases: docs/semantics.md).
+    /// Else summary.compatibility in the config file.
+    #[arg(long, env = "OCP_ENGINE_COMPATIBILITY", value_name = "trino|postgres")]
+    compatibility: Option<Compatibility>,
     /// No progress bar, only the final report.
     #[arg(long, short)]
     quiet: bool,
@@ -208,6 +214,7 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         postgres_url: args.postgres_url,
         schema: args.schema,
         out: args.out,
+        compatibility: args.compatibility,
     };
     resolve_request(file, overrides)
 }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use crate::compat::Compatibility;
 use crate::error::{Error, Result};
 
 /// The whole config file. Every section is optional so that flags can supply what is missing.
@@ -21,6 +22,16 @@ pub struct ConfigFile {
     pub catalog: Option<InlineCatalog>,
     #[serde(default)]
     pub postgres: PostgresSection,
+    #[serde(default)]
+    pub summary: SummarySection,
+}
+
+/// How the rows are computed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SummarySection {
+    /// The koku variant to reproduce: `trino` (default) or `postgres` (spec §9.3).
+    pub compatibility: Option<Compatibility>,
 }
 
 /// Where koku's Parquet is and which source to read.
@@ -69,6 +80,23 @@ pub struct InlineCatalog {
     /// Rows of `reporting_ocp_cost_category_namespace`.
     #[serde(default)]
     pub cost_category_namespaces: Vec<CostCategoryPattern>,
+    /// Rows already in `reporting_ocp_nodes` before the run (any cluster of the tenant). The run
+    /// adds the nodes it finds, keeping these rows' roles (spec §6.4: first role wins).
+    #[serde(default)]
+    pub nodes: Vec<NodeRecord>,
+}
+
+/// One `reporting_ocp_nodes` row, as far as the summary uses it (spec §2.4, §6.4).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRecord {
+    pub node: String,
+    pub resource_id: Option<String>,
+    /// numeric(18,2) in koku; part of the identity of a row with `node`, `resource_id`, cluster.
+    pub node_capacity_cpu_cores: Option<f64>,
+    /// The OpenShift cluster id (`reporting_ocp_clusters.cluster_id`) the row belongs to.
+    pub cluster_id: Option<String>,
+    pub node_role: Option<String>,
 }
 
 /// One `reporting_ocp_cost_category_namespace` row: a LIKE pattern and its category.

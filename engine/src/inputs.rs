@@ -1,6 +1,7 @@
-//! The read phase: the four tables the Pod rows need, scanned in parallel and reduced to compact,
-//! interned rows (spec §2.2). What stays in memory is one record per pod-day, the distinct label
-//! rows per day, and one capacity pair per (node, hour): never the hourly rows themselves.
+//! The read phase: the five tables the summary reads, scanned in parallel and reduced to compact,
+//! interned rows (spec §2.2). What stays in memory is one record per pod-day and per volume-day,
+//! the distinct label rows per day, and one capacity pair per (node, hour): never the hourly rows
+//! themselves.
 
 use std::collections::{HashMap, HashSet};
 
@@ -69,11 +70,36 @@ pub struct PodDay {
     pub pod: Option<NameId>,
     pub resource_id: Option<NameId>,
     pub labels: Option<RawLabelId>,
-    /// Seconds and byte-seconds, indexed by the `POD_*` constants. The effective columns already
-    /// hold `coalesce(effective, greatest(usage, request))` (spec §3).
+    /// Seconds and byte-seconds as read, indexed by the `POD_*` constants. The effective columns
+    /// may be NULL; the Pod rows fall back to `greatest(usage, request)` (`pod::effective`).
     pub seconds: [Option<f64>; 8],
     pub node_capacity_cpu_cores: Option<f64>,
     pub node_capacity_memory_bytes: Option<f64>,
+    /// `node_role` as the operator sent it (NULL when it did not; spec §2.2, §6.4).
+    pub node_role: Option<NameId>,
+}
+
+/// Byte-second sums and capacity of one storage row, in this order (spec §2.2).
+pub const PVC_CAPACITY_BYTES: usize = 0;
+pub const PVC_CAPACITY_BYTE_SECONDS: usize = 1;
+pub const VOLUME_REQUEST_BYTE_SECONDS: usize = 2;
+pub const PVC_USAGE_BYTE_SECONDS: usize = 3;
+
+/// One row of `openshift_storage_usage_line_items_daily` in the window. Its own `node` column is
+/// not read: the summary takes the node from the pod that mounts the claim (spec §6.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageDay {
+    pub day: Day,
+    pub namespace: Option<NameId>,
+    pub pod: Option<NameId>,
+    pub persistentvolumeclaim: Option<NameId>,
+    pub persistentvolume: Option<NameId>,
+    pub storageclass: Option<NameId>,
+    pub csi_volume_handle: Option<NameId>,
+    pub persistentvolume_labels: Option<RawLabelId>,
+    pub persistentvolumeclaim_labels: Option<RawLabelId>,
+    /// Indexed by the `PVC_*`/`VOLUME_*` constants.
+    pub values: [Option<f64>; 4],
 }
 
 /// A distinct (day, node or namespace, raw labels) row of a label table.
@@ -87,6 +113,10 @@ pub struct Inputs {
     pub names: Interner,
     pub raw_labels: Interner,
     pub pod_days: Vec<PodDay>,
+    pub storage_days: Vec<StorageDay>,
+    /// Whether the partition has a daily storage-usage table at all (koku's `storage_exists`,
+    /// spec §12.9): without one there are no Storage rows.
+    pub storage_exists: bool,
     pub node_labels: Vec<LabelRow>,
     pub namespace_labels: Vec<LabelRow>,
     pub capacity: NodeCapacity,
@@ -111,6 +141,23 @@ const POD_DAILY_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::double("pod_limit_memory_byte_seconds"),
     ColumnSpec::double("node_capacity_cpu_cores"),
     ColumnSpec::double("node_capacity_memory_bytes"),
+    ColumnSpec::optional_text("node_role"),
+];
+
+const STORAGE_DAILY_COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec::timestamp("interval_start"),
+    ColumnSpec::text("namespace"),
+    ColumnSpec::text("pod"),
+    ColumnSpec::text("persistentvolumeclaim"),
+    ColumnSpec::text("persistentvolume"),
+    ColumnSpec::text("storageclass"),
+    ColumnSpec::optional_text("csi_volume_handle"),
+    ColumnSpec::text("persistentvolume_labels"),
+    ColumnSpec::text("persistentvolumeclaim_labels"),
+    ColumnSpec::double("persistentvolumeclaim_capacity_bytes"),
+    ColumnSpec::double("persistentvolumeclaim_capacity_byte_seconds"),
+    ColumnSpec::double("volume_request_storage_byte_seconds"),
+    ColumnSpec::double("persistentvolumeclaim_usage_byte_seconds"),
 ];
 
 const POD_HOURLY_COLUMNS: &[ColumnSpec] = &[
@@ -135,21 +182,25 @@ const NAMESPACE_LABEL_COLUMNS: &[ColumnSpec] = &[
 /// Distinct (day, name, labels) texts of one label file.
 type LabelTexts = HashSet<(Day, Option<String>, Option<String>)>;
 
-/// Reads the pod-usage (daily and hourly), node-label and namespace-label tables of `partition`
-/// in `window`, all four concurrently.
+/// Reads the pod-usage (daily and hourly), storage-usage, node-label and namespace-label tables
+/// of `partition` in `window`, all five concurrently.
 ///
 /// Fails with bad input when the partition has no daily pod-usage file at all; a month without
-/// label files simply has no labels of that kind (koku's LEFT JOINs find nothing).
+/// label or storage files simply has no labels or volumes of that kind (koku's LEFT JOINs find
+/// nothing; its Storage branch is left out).
 pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
-    let (pod_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
+    let (pod_daily, storage_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
         scan.table(
             Table::POD_USAGE_DAILY,
             POD_DAILY_COLUMNS,
             Vec::new,
-            |batches: &mut Vec<Batch>, batch| {
-                batches.push(batch.clone());
-                Ok(())
-            }
+            keep_batch
+        ),
+        scan.table(
+            Table::STORAGE_USAGE_DAILY,
+            STORAGE_DAILY_COLUMNS,
+            Vec::new,
+            keep_batch
         ),
         scan.table(
             Table::POD_USAGE_HOURLY,
@@ -189,6 +240,7 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     let mut inputs = Inputs {
         files_per_table: vec![
             (Table::POD_USAGE_DAILY.trino_name(), pod_daily.len()),
+            (Table::STORAGE_USAGE_DAILY.trino_name(), storage_daily.len()),
             (Table::POD_USAGE_HOURLY.trino_name(), hourly.len()),
             (Table::NODE_LABELS_DAILY.trino_name(), node_labels.len()),
             (
@@ -197,6 +249,7 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
             ),
         ],
         capacity: NodeCapacity::from_hourly(hourly.into_iter().map(|(_, partial)| partial)),
+        storage_exists: !storage_daily.is_empty(),
         ..Inputs::default()
     };
     for (file, batches) in pod_daily {
@@ -205,9 +258,35 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
             inputs.add_pod_days(batch, file);
         }
     }
+    for (file, batches) in storage_daily {
+        let file = inputs.add_file(file);
+        for batch in &batches {
+            inputs.add_storage_days(batch, file);
+        }
+    }
     inputs.node_labels = inputs.intern_label_rows(node_labels);
     inputs.namespace_labels = inputs.intern_label_rows(namespace_labels);
     Ok(inputs)
+}
+
+/// Keeps a daily table's batches whole; they are interned once every file is read.
+fn keep_batch(batches: &mut Vec<Batch>, batch: &Batch) -> Result<()> {
+    batches.push(batch.clone());
+    Ok(())
+}
+
+/// The value of a nullable double column at `row`.
+fn double_at(batch: &Batch, column: usize, row: usize) -> Option<f64> {
+    let array = batch.double(column);
+    array.is_valid(row).then(|| array.value(row))
+}
+
+/// The interned value of a nullable text column at `row`.
+fn text_at(batch: &Batch, column: usize, row: usize, interner: &mut Interner, file: u32) -> Option<u32> {
+    let array = batch.text(column);
+    array
+        .is_valid(row)
+        .then(|| interner.intern(array.value(row), file))
 }
 
 fn collect_label_texts(texts: &mut LabelTexts, batch: &Batch) -> Result<()> {
@@ -230,50 +309,46 @@ impl Inputs {
 
     fn add_pod_days(&mut self, batch: &Batch, file: u32) {
         let millis = batch.millis(0);
-        let seconds: Vec<_> = (6..14).map(|i| batch.double(i)).collect();
         for row in 0..batch.num_rows {
-            let text = |column: usize, interner: &mut Interner| {
-                let array = batch.text(column);
-                array
-                    .is_valid(row)
-                    .then(|| interner.intern(array.value(row), file))
-            };
-            let namespace = text(1, &mut self.names);
-            let node = text(2, &mut self.names);
-            let pod = text(3, &mut self.names);
-            let resource_id = text(4, &mut self.names);
-            let labels = text(5, &mut self.raw_labels);
-            let mut values = [None; 8];
-            for (value, column) in values.iter_mut().zip(&seconds) {
-                *value = column.is_valid(row).then(|| column.value(row));
+            let mut seconds = [None; 8];
+            for (i, value) in seconds.iter_mut().enumerate() {
+                *value = double_at(batch, 6 + i, row);
             }
-            // Trino: coalesce(effective, greatest(usage, request)); greatest is NULL if any
-            // argument is NULL (spec §3, §7.4).
-            for (effective, usage, request) in [
-                (POD_CPU_EFFECTIVE, POD_CPU_USAGE, POD_CPU_REQUEST),
-                (POD_MEMORY_EFFECTIVE, POD_MEMORY_USAGE, POD_MEMORY_REQUEST),
-            ] {
-                if values[effective].is_none() {
-                    values[effective] = match (values[usage], values[request]) {
-                        (Some(u), Some(r)) => Some(u.max(r)),
-                        _ => None,
-                    };
-                }
-            }
-            let optional = |i: usize| {
-                let column = batch.double(i);
-                column.is_valid(row).then(|| column.value(row))
-            };
+            let names = &mut self.names;
             self.pod_days.push(PodDay {
                 day: day_of_millis(millis.value(row)),
-                namespace,
-                node,
-                pod,
-                resource_id,
-                labels,
-                seconds: values,
-                node_capacity_cpu_cores: optional(14),
-                node_capacity_memory_bytes: optional(15),
+                namespace: text_at(batch, 1, row, names, file),
+                node: text_at(batch, 2, row, names, file),
+                pod: text_at(batch, 3, row, names, file),
+                resource_id: text_at(batch, 4, row, names, file),
+                labels: text_at(batch, 5, row, &mut self.raw_labels, file),
+                seconds,
+                node_capacity_cpu_cores: double_at(batch, 14, row),
+                node_capacity_memory_bytes: double_at(batch, 15, row),
+                node_role: text_at(batch, 16, row, names, file),
+            });
+        }
+    }
+
+    fn add_storage_days(&mut self, batch: &Batch, file: u32) {
+        let millis = batch.millis(0);
+        for row in 0..batch.num_rows {
+            let mut values = [None; 4];
+            for (i, value) in values.iter_mut().enumerate() {
+                *value = double_at(batch, 9 + i, row);
+            }
+            let names = &mut self.names;
+            self.storage_days.push(StorageDay {
+                day: day_of_millis(millis.value(row)),
+                namespace: text_at(batch, 1, row, names, file),
+                pod: text_at(batch, 2, row, names, file),
+                persistentvolumeclaim: text_at(batch, 3, row, names, file),
+                persistentvolume: text_at(batch, 4, row, names, file),
+                storageclass: text_at(batch, 5, row, names, file),
+                csi_volume_handle: text_at(batch, 6, row, names, file),
+                persistentvolume_labels: text_at(batch, 7, row, &mut self.raw_labels, file),
+                persistentvolumeclaim_labels: text_at(batch, 8, row, &mut self.raw_labels, file),
+                values,
             });
         }
     }

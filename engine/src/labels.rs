@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::compat::Compatibility;
+
 /// A label map with keys in sorted order: equal maps compare equal whatever the input order
 /// (spec §7.7), and JSON output has sorted keys as Trino's `json_format(cast(map as json))`.
 pub type LabelMap = BTreeMap<String, String>;
@@ -30,6 +32,19 @@ pub enum EnabledKeys {
 }
 
 impl EnabledKeys {
+    /// The filter `compat` applies for these enabled keys (spec §5 KEYS, §9.3): with none
+    /// enabled, Trino keeps nothing and koku's PostgreSQL port keeps `vm_kubevirt_io_name`.
+    pub fn new(enabled: &[String], compat: Compatibility) -> Self {
+        match compat {
+            Compatibility::Trino => EnabledKeys::trino(enabled),
+            Compatibility::Postgres => {
+                let mut keys: HashSet<String> = enabled.iter().cloned().collect();
+                keys.insert(ALWAYS_KEPT_KEY.to_string());
+                EnabledKeys::Keep(keys)
+            }
+        }
+    }
+
     /// The filter Trino applies for these enabled keys (spec §5: KEYS).
     pub fn trino(enabled: &[String]) -> Self {
         if enabled.is_empty() {
@@ -222,6 +237,18 @@ mod tests {
         // Spec §3 cte_pg_enabled_keys: the Trino quirk.
         let entries = parse_labels(r#"{"app": "web", "vm_kubevirt_io_name": "vm1"}"#).unwrap();
         assert!(filter_labels(&entries, &EnabledKeys::trino(&[])).is_empty());
+    }
+
+    #[test]
+    fn postgres_port_keeps_vm_name_with_no_enabled_key() {
+        // Spec §9.3: ARRAY['vm_kubevirt_io_name'] || NULL is {vm_kubevirt_io_name} in PostgreSQL.
+        let entries = parse_labels(r#"{"app": "web", "vm_kubevirt_io_name": "vm1"}"#).unwrap();
+        let kept = filter_labels(&entries, &EnabledKeys::new(&[], Compatibility::Postgres));
+        assert_eq!(to_json(&kept), r#"{"vm_kubevirt_io_name":"vm1"}"#);
+        assert_eq!(
+            EnabledKeys::new(&[], Compatibility::Trino),
+            EnabledKeys::DropAll
+        );
     }
 
     #[test]

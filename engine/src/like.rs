@@ -1,29 +1,65 @@
-//! Trino's `LIKE` for cost-category patterns (spec §6.5): `%` matches any run of characters, `_`
-//! exactly one, everything else itself; case-sensitive; the whole value must match; no escape
-//! character (Trino has no default escape, unlike PostgreSQL's backslash).
+//! `LIKE` for cost-category patterns (spec §6.5): `%` matches any run of characters, `_` exactly
+//! one, everything else itself; case-sensitive; the whole value must match. Trino has no escape
+//! character; koku's PostgreSQL port runs PostgreSQL's LIKE, whose default escape is a backslash
+//! (spec §9.3): `\%` is a literal `%` there.
 
-/// Whether `value LIKE pattern` under Trino's rules.
+use crate::compat::Compatibility;
+
+/// One element of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Token {
+    /// `%`
+    AnyRun,
+    /// `_`
+    AnyOne,
+    Literal(char),
+}
+
+/// Whether `value LIKE pattern` under Trino's rules (no escape character).
 pub fn like(value: &str, pattern: &str) -> bool {
+    like_in(Compatibility::Trino, value, pattern)
+}
+
+/// Whether `value LIKE pattern` in the engine `compat` reproduces. PostgreSQL rejects a pattern
+/// ending in a lone backslash; here such a pattern matches nothing.
+pub fn like_in(compat: Compatibility, value: &str, pattern: &str) -> bool {
+    let Some(tokens) = tokens(compat, pattern) else {
+        return false;
+    };
     let value: Vec<char> = value.chars().collect();
-    let pattern: Vec<char> = pattern.chars().collect();
-    matches_from(&value, &pattern)
+    matches_from(&value, &tokens)
+}
+
+/// The pattern's tokens; `None` for a PostgreSQL pattern ending in its escape character.
+fn tokens(compat: Compatibility, pattern: &str) -> Option<Vec<Token>> {
+    let mut chars = pattern.chars();
+    let mut tokens = Vec::new();
+    while let Some(c) = chars.next() {
+        tokens.push(match c {
+            '%' => Token::AnyRun,
+            '_' => Token::AnyOne,
+            '\\' if compat == Compatibility::Postgres => Token::Literal(chars.next()?),
+            c => Token::Literal(c),
+        });
+    }
+    Some(tokens)
 }
 
 /// Iterative matcher with single-point backtracking on the last `%` seen (linear in practice).
-fn matches_from(value: &[char], pattern: &[char]) -> bool {
+fn matches_from(value: &[char], pattern: &[Token]) -> bool {
     let (mut v, mut p) = (0, 0);
     let mut last_percent: Option<(usize, usize)> = None; // (pattern index after %, value index)
     while v < value.len() {
         match pattern.get(p) {
-            Some('%') => {
+            Some(Token::AnyRun) => {
                 last_percent = Some((p + 1, v));
                 p += 1;
             }
-            Some('_') => {
+            Some(Token::AnyOne) => {
                 v += 1;
                 p += 1;
             }
-            Some(&c) if c == value[v] => {
+            Some(&Token::Literal(c)) if c == value[v] => {
                 v += 1;
                 p += 1;
             }
@@ -38,12 +74,12 @@ fn matches_from(value: &[char], pattern: &[char]) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == '%')
+    pattern[p..].iter().all(|&t| t == Token::AnyRun)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::like;
+    use super::*;
 
     #[test]
     fn koku_default_patterns() {
@@ -70,5 +106,22 @@ mod tests {
         // No escape character: a backslash is an ordinary character.
         assert!(like(r"a\b", r"a\b"));
         assert!(like(r"a\xyz", r"a\%"));
+    }
+
+    #[test]
+    fn postgres_backslash_escapes_wildcards() {
+        let pg = Compatibility::Postgres;
+        // Spec §9.3: PostgreSQL's LIKE escapes with a backslash by default.
+        assert!(like_in(pg, "50%", r"50\%"));
+        assert!(!like_in(pg, "500", r"50\%"));
+        assert!(like_in(pg, "a_b", r"a\_b"));
+        assert!(!like_in(pg, "axb", r"a\_b"));
+        assert!(like_in(pg, r"a\b", r"a\\b"));
+        assert!(!like_in(pg, r"a\", r"a\"));
+        // Trino reads the same patterns with the backslash as an ordinary character.
+        assert!(!like("500", r"50\%"));
+        assert!(like(r"50\0", r"50\%"));
+        // Without backslashes both agree.
+        assert!(like_in(pg, "openshift-x", "openshift-%"));
     }
 }

@@ -1,11 +1,15 @@
 //! Doubles to koku's `numeric(33,15)`, rounded the way Trino's insert-time cast rounds them
 //! (spec §3 statement 4, §7.3): take the shortest decimal string that reads back as the same double
-//! (Java's `BigDecimal.valueOf`), then round half up to 15 decimal places.
+//! (Java's `BigDecimal.valueOf`), then round half up to 15 decimal places. koku's PostgreSQL port
+//! casts float8 to numeric through 15 significant digits (`float8_numeric`, DBL_DIG) before the
+//! same rounding to 15 places ([`Numeric::from_f64_in`], spec §9.3).
 //!
 //! The result is an unscaled `i128` (value × 10^15), which every sink uses: the Parquet sink as
 //! `Decimal128(33, 15)`, the CSV sink as text, the PostgreSQL sink as binary `NUMERIC`.
 
 use std::fmt;
+
+use crate::compat::Compatibility;
 
 /// Decimal places of koku's numeric columns.
 pub const SCALE: u32 = 15;
@@ -35,11 +39,22 @@ impl fmt::Display for NumericError {
 impl Numeric {
     /// Rounds `x` as Trino does: shortest round-trip decimal, then HALF_UP to 15 places.
     pub fn from_f64(x: f64) -> Result<Numeric, NumericError> {
+        Numeric::from_f64_in(x, Compatibility::Trino)
+    }
+
+    /// Rounds `x` as the koku variant `compat` stores it: Trino from the shortest round-trip
+    /// decimal, PostgreSQL from the decimal rounded to 15 significant digits; both then round
+    /// half away from zero to 15 places.
+    pub fn from_f64_in(x: f64, compat: Compatibility) -> Result<Numeric, NumericError> {
         if !x.is_finite() {
             return Err(NumericError::NotFinite(x.to_string()));
         }
-        // `{:e}` prints the shortest digits that read back as `x`: "-1.2345e-7".
-        let text = format!("{x:e}");
+        // `{:e}` prints the shortest digits that read back as `x` ("-1.2345e-7"); `{:.14e}` the
+        // correctly rounded 15 significant digits, as C's `%.15g`.
+        let text = match compat {
+            Compatibility::Trino => format!("{x:e}"),
+            Compatibility::Postgres => format!("{x:.14e}"),
+        };
         let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
         let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
         let negative = mantissa.starts_with('-');
@@ -108,6 +123,29 @@ mod tests {
 
     fn text(x: f64) -> String {
         Numeric::from_f64(x).unwrap().to_string()
+    }
+
+    fn postgres_text(x: f64) -> String {
+        Numeric::from_f64_in(x, Compatibility::Postgres)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn postgres_port_keeps_15_significant_digits_first() {
+        // 0.1 + 0.2 = 0.30000000000000004 (shortest repr, 17 digits). Trino rounds that to 15
+        // places: 0.300000000000000. PostgreSQL's %.15g gives 0.300000000000000 as well.
+        assert_eq!(text(0.1 + 0.2), "0.300000000000000");
+        assert_eq!(postgres_text(0.1 + 0.2), "0.300000000000000");
+        // 1234.5678901234567: Trino keeps 15 places of the shortest repr → 1234.567890123456700;
+        // %.15g keeps 15 significant digits → 1234.56789012346, padded to 15 places.
+        assert_eq!(text(1234.5678901234567), "1234.567890123456700");
+        assert_eq!(postgres_text(1234.5678901234567), "1234.567890123460000");
+        // 2/3: shortest 0.6666666666666666 → HALF_UP at 15 places 0.666666666666667;
+        // %.15g 0.666666666666667 → the same.
+        assert_eq!(text(2.0 / 3.0), "0.666666666666667");
+        assert_eq!(postgres_text(2.0 / 3.0), "0.666666666666667");
+        assert_eq!(postgres_text(-96.0), "-96.000000000000000");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::compat::Compatibility;
 use crate::config::{ConfigFile, SourceSection};
 use crate::error::{Error, Result};
 use crate::run::{CatalogSource, Output, PostgresTarget, RunRequest};
@@ -28,6 +29,7 @@ pub struct Overrides {
     pub schema: Option<String>,
     /// A `.parquet` or `.csv` file to write instead of PostgreSQL.
     pub out: Option<PathBuf>,
+    pub compatibility: Option<Compatibility>,
 }
 
 /// The run `file` describes, with `overrides` winning over it. Every missing setting is an
@@ -138,6 +140,10 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
         catalog,
         postgres,
         output,
+        compatibility: args
+            .compatibility
+            .or(file.summary.compatibility)
+            .unwrap_or_default(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! One run: one source, one date range inside one month (spec §1.2). Phases, in order:
-//! read (Parquet → compact rows), labels (parse and filter), aggregate (Pod rows), write
-//! (PostgreSQL or file). Each phase is timed and its peak memory taken.
+//! read (Parquet → compact rows), labels (parse and filter), aggregate (Pod rows, Storage rows,
+//! node roles, unallocated rows), write (PostgreSQL or file). Each phase is timed and its peak
+//! memory taken.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -8,13 +9,17 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::compat::Compatibility;
 use crate::catalog::{report_period, Catalog, ReportPeriod};
 use crate::config::InlineCatalog;
 use crate::error::{Error, Result};
 use crate::inputs::read_inputs;
-use crate::labels::EnabledKeys;
+use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
+use crate::node_roles::{discover_nodes, record_nodes, role_lookup};
+use crate::storage::{filter_volume_labels, storage_rows};
+use crate::unallocated::unallocated_rows;
 use crate::memory::{peak_rss_bytes, reset_peak};
-use crate::pod::{filter_pod_labels, pod_rows, LabelFilter};
+use crate::pod::{filter_pod_labels, pod_rows};
 use crate::sink::postgres::RunRecord;
 use crate::sink::{self, rows_per_data_source, RunIdentity};
 use crate::source::{MonthScan, Partition, S3Settings, ScanProgress, Source};
@@ -61,6 +66,8 @@ pub struct RunRequest {
     pub catalog: CatalogSource,
     pub postgres: Option<PostgresTarget>,
     pub output: Output,
+    /// The koku variant reproduced (spec §9.3); Trino unless asked otherwise.
+    pub compatibility: Compatibility,
 }
 
 /// Time and peak memory of one phase.
@@ -183,14 +190,26 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         .filter(|first| *first > request.start)
         .unwrap_or(request.start);
 
-    let keys = EnabledKeys::trino(&catalog.enabled_tag_keys);
-    let mut labels = LabelFilter::new(&inputs, keys);
+    let compat = request.compatibility;
+    let mut labels = LabelFilter::new(&inputs, &catalog.enabled_tag_keys, compat);
     let joined = phases
-        .run("labels", async { filter_pod_labels(&inputs, &mut labels) })
+        .run("labels", async {
+            filter_pod_labels(&inputs, &mut labels)?;
+            filter_volume_labels(&inputs, &mut labels)?;
+            JoinedLabels::new(&inputs, &mut labels)
+        })
         .await?;
-    let rows = phases
+    let (rows, nodes) = phases
         .run("aggregate", async {
-            pod_rows(&inputs, &mut labels, &joined, &catalog.cost_categories)
+            let mut categories = CostCategories::new(&catalog.cost_categories, compat);
+            let mut rows = pod_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
+            let storage = storage_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
+            let nodes = discover_nodes(&inputs);
+            let table = record_nodes(&catalog.nodes, &nodes, &identity.cluster_id);
+            let unallocated = unallocated_rows(&rows, &role_lookup(&table), &mut categories);
+            rows.extend(storage);
+            rows.extend(unallocated);
+            Ok((rows, nodes))
         })
         .await?;
     drop(labels);
@@ -205,7 +224,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         start_date: effective_start,
         end_date: request.end,
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        compatibility_mode: "trino".to_string(),
+        compatibility_mode: request.compatibility.to_string(),
         rows_per_data_source: counts
             .iter()
             .map(|(k, v)| (k.to_string(), (*v).into()))
@@ -222,7 +241,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
     };
     let rows_deleted = phases
         .run("write", async {
-            let prepared = sink::prepare(&rows)?;
+            let prepared = sink::prepare(&rows, compat)?;
             match (&request.output, client.as_mut()) {
                 (Output::File(path), _) => {
                     sink::file::write(path, &prepared, &identity)?;
@@ -233,6 +252,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
                         client,
                         schema,
                         &identity,
+                        &nodes,
                         &prepared,
                         effective_start,
                         &record,

@@ -197,6 +197,7 @@ fn with_catalog(
                 cost_category_id: id,
             })
             .collect(),
+        nodes: Vec::new(),
     });
     request
 }

@@ -10,6 +10,7 @@ pub mod postgres;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::compat::Compatibility;
 use crate::error::{Error, Result};
 use crate::numeric::Numeric;
 use crate::summary::{Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_COST};
@@ -35,16 +36,16 @@ pub struct PreparedRow<'a> {
     pub metrics: [Option<Numeric>; 18],
 }
 
-/// Rounds every metric of every row; a NaN, infinite or too large value fails the whole write,
-/// as it fails Trino's insert, naming the row and the column.
-pub fn prepare(rows: &[SummaryRow]) -> Result<Vec<PreparedRow<'_>>> {
+/// Rounds every metric of every row as the koku variant `compat` stores it; a NaN, infinite or
+/// too large value fails the whole write, as it fails koku's insert, naming the row and the column.
+pub fn prepare(rows: &[SummaryRow], compat: Compatibility) -> Result<Vec<PreparedRow<'_>>> {
     rows.iter()
         .map(|row| {
             let mut metrics = [None; 18];
             for (slot, metric) in metrics.iter_mut().zip(Metric::ALL) {
                 *slot = row
                     .metric(metric)
-                    .map(Numeric::from_f64)
+                    .map(|value| Numeric::from_f64_in(value, compat))
                     .transpose()
                     .map_err(|e| {
                         Error::input(format!(

@@ -1,4 +1,5 @@
-//! The PostgreSQL sink: in one transaction, delete the rows koku would delete for the source's
+//! The PostgreSQL sink: in one transaction, record the nodes in `reporting_ocp_nodes` with koku's
+//! first-role-wins rule (spec §6.4), delete the rows koku would delete for the source's
 //! report period and dates (spec §1.2 4a: rows carrying `infrastructure_raw_cost` stay), insert
 //! the new rows with binary COPY, and record the run in `ocp_engine_runs`. Any failure rolls the
 //! whole transaction back, so a month is never left half written.
@@ -10,10 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
+use uuid::Uuid;
 
 use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
 use crate::error::Result;
+use crate::node_roles::DiscoveredNode;
 use crate::numeric::{Numeric, SCALE};
 use crate::postgres::{engine_runs_sql, quote_ident};
 
@@ -38,12 +41,13 @@ pub struct WriteCounts {
     pub inserted: u64,
 }
 
-/// Replaces the rows of `identity.report_period_id` dated `delete_from..=record.end_date` with
-/// `rows`, and records the run, atomically.
+/// Records `nodes`, replaces the rows of `identity.report_period_id` dated
+/// `delete_from..=record.end_date` with `rows`, and records the run, atomically.
 pub async fn write(
     client: &mut Client,
     schema: &str,
     identity: &RunIdentity,
+    nodes: &[DiscoveredNode],
     rows: &[PreparedRow<'_>],
     delete_from: NaiveDate,
     record: &RunRecord,
@@ -58,6 +62,9 @@ pub async fn write(
     tx.batch_execute(&engine_runs_sql(schema))
         .await
         .map_err(|e| failed("ocp_engine_runs", e))?;
+    record_nodes(&tx, &schema_sql, identity, nodes)
+        .await
+        .map_err(|e| failed("reporting_ocp_nodes", e))?;
     let deleted = tx
         .execute(
             &format!(
@@ -125,6 +132,100 @@ pub async fn write(
     .map_err(|e| failed("ocp_engine_runs", e))?;
     tx.commit().await.map_err(|e| failed("(commit)", e))?;
     Ok(WriteCounts { deleted, inserted })
+}
+
+/// koku's `populate_node_table` (spec §6.4) for the run's cluster: a row is added for a node
+/// whose (node, resource_id, cores, cluster) is not recorded yet; a recorded row without a role
+/// gets the discovered one; a recorded role stays. The cluster row is added when missing, as
+/// koku's `populate_cluster_table` would have. `node_roles::record_nodes` is the same rule on the
+/// in-memory table the unallocated rows read.
+async fn record_nodes(
+    tx: &Transaction<'_>,
+    schema_sql: &str,
+    identity: &RunIdentity,
+    nodes: &[DiscoveredNode],
+) -> std::result::Result<(), tokio_postgres::Error> {
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let cluster: Uuid = match tx
+        .query_opt(
+            &format!(
+                "SELECT uuid FROM {schema_sql}.reporting_ocp_clusters \
+                 WHERE cluster_id = $1 AND provider_id = $2 ORDER BY uuid LIMIT 1"
+            ),
+            &[&identity.cluster_id, &identity.source_uuid],
+        )
+        .await?
+    {
+        Some(row) => row.get(0),
+        None => {
+            let uuid = Uuid::new_v4();
+            tx.execute(
+                &format!(
+                    "INSERT INTO {schema_sql}.reporting_ocp_clusters \
+                     (uuid, cluster_id, cluster_alias, provider_id) VALUES ($1, $2, $3, $4)"
+                ),
+                &[
+                    &uuid,
+                    &identity.cluster_id,
+                    &identity.cluster_alias,
+                    &identity.source_uuid,
+                ],
+            )
+            .await?;
+            uuid
+        }
+    };
+    for node in nodes {
+        let recorded = tx
+            .query_opt(
+                &format!(
+                    "SELECT uuid, node_role FROM {schema_sql}.reporting_ocp_nodes \
+                     WHERE node = $1 AND resource_id IS NOT DISTINCT FROM $2 \
+                     AND node_capacity_cpu_cores IS NOT DISTINCT FROM $3::float8::numeric(18,2) \
+                     AND cluster_id = $4 ORDER BY uuid LIMIT 1"
+                ),
+                &[
+                    &node.node,
+                    &node.resource_id,
+                    &node.node_capacity_cpu_cores,
+                    &cluster,
+                ],
+            )
+            .await?;
+        match recorded {
+            Some(row) if row.get::<_, Option<String>>(1).is_none() => {
+                tx.execute(
+                    &format!(
+                        "UPDATE {schema_sql}.reporting_ocp_nodes SET node_role = $1 WHERE uuid = $2"
+                    ),
+                    &[&node.node_role, &row.get::<_, Uuid>(0)],
+                )
+                .await?;
+            }
+            Some(_) => {}
+            None => {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {schema_sql}.reporting_ocp_nodes \
+                         (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
+                         VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
+                    ),
+                    &[
+                        &Uuid::new_v4(),
+                        &node.node,
+                        &node.resource_id,
+                        &node.node_capacity_cpu_cores,
+                        &node.node_role,
+                        &cluster,
+                    ],
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The wire type of each column kind.

@@ -32,39 +32,51 @@ pub enum ColumnKind {
 pub struct ColumnSpec {
     pub name: &'static str,
     pub kind: ColumnKind,
+    /// A file without the column reads it as all NULL, as koku adds such columns (spec §2.2:
+    /// `node_role`, `csi_volume_handle`); a required column's absence is an error.
+    pub optional: bool,
 }
 
 impl ColumnSpec {
-    pub const fn timestamp(name: &'static str) -> Self {
+    const fn new(name: &'static str, kind: ColumnKind) -> Self {
         ColumnSpec {
             name,
-            kind: ColumnKind::Timestamp,
+            kind,
+            optional: false,
         }
+    }
+    pub const fn timestamp(name: &'static str) -> Self {
+        ColumnSpec::new(name, ColumnKind::Timestamp)
     }
     pub const fn text(name: &'static str) -> Self {
-        ColumnSpec {
-            name,
-            kind: ColumnKind::Text,
-        }
+        ColumnSpec::new(name, ColumnKind::Text)
     }
     pub const fn double(name: &'static str) -> Self {
+        ColumnSpec::new(name, ColumnKind::Double)
+    }
+    /// A text column that older or partial files may lack.
+    pub const fn optional_text(name: &'static str) -> Self {
         ColumnSpec {
-            name,
-            kind: ColumnKind::Double,
+            optional: true,
+            ..ColumnSpec::new(name, ColumnKind::Text)
         }
     }
 }
 
-/// Finds each wanted column in a file's schema and checks its type; returns the column indexes.
+/// Finds each wanted column in a file's schema and checks its type; returns the column indexes,
+/// `None` for an optional column the file lacks.
 pub(crate) fn locate(
     schema: &Schema,
     wanted: &[ColumnSpec],
     file: &str,
     table: &str,
-) -> Result<Vec<usize>> {
+) -> Result<Vec<Option<usize>>> {
     wanted
         .iter()
         .map(|spec| {
+            if spec.optional && schema.index_of(spec.name).is_err() {
+                return Ok(None);
+            }
             let index = schema.index_of(spec.name).map_err(|_| {
                 Error::input(format!(
                     "{file}: column `{}` is missing from this {table} file; koku writes it as {}. \
@@ -81,7 +93,7 @@ pub(crate) fn locate(
                     expected(spec.kind)
                 )));
             }
-            Ok(index)
+            Ok(Some(index))
         })
         .collect()
 }

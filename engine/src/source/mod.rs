@@ -27,6 +27,10 @@ impl Table {
         report_type: "pod_usage",
         daily: false,
     };
+    pub const STORAGE_USAGE_DAILY: Table = Table {
+        report_type: "storage_usage",
+        daily: true,
+    };
     pub const NODE_LABELS_DAILY: Table = Table {
         report_type: "node_labels",
         daily: true,

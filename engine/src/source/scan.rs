@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use arrow::array::new_null_array;
+use arrow::datatypes::DataType;
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
 // parquet 60 deprecates ParquetObjectReader in favour of a hand-written AsyncFileReader; it
@@ -110,13 +112,15 @@ async fn read_file(
         .await
         .map_err(|e| parquet_error(&file, source.access_hint, e))?;
     let indexes = locate(builder.schema(), columns, &file, &table_name)?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), indexes.iter().copied());
-    // The projected batch keeps the file's column order; map each wanted column to its place.
-    let mut sorted = indexes.clone();
+    let present: Vec<usize> = indexes.iter().flatten().copied().collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), present.iter().copied());
+    // The projected batch keeps the file's column order; map each wanted column to its place
+    // (`None`: an optional column the file lacks, read as all NULL).
+    let mut sorted = present.clone();
     sorted.sort_unstable();
-    let positions: Vec<usize> = indexes
+    let positions: Vec<Option<usize>> = indexes
         .iter()
-        .map(|i| sorted.binary_search(i).expect("index is in the projection"))
+        .map(|i| i.map(|i| sorted.binary_search(&i).expect("index is in the projection")))
         .collect();
     let mut stream = builder
         .with_projection(mask)
@@ -128,7 +132,13 @@ async fn read_file(
         .await
         .map_err(|e| parquet_error(&file, source.access_hint, e))?
     {
-        let ordered = positions.iter().map(|&p| batch.column(p).clone()).collect();
+        let ordered = positions
+            .iter()
+            .map(|&p| match p {
+                Some(p) => batch.column(p).clone(),
+                None => new_null_array(&DataType::Null, batch.num_rows()),
+            })
+            .collect();
         let batch = Batch::normalise(ordered, columns, batch.num_rows())
             .and_then(|batch| batch.in_window(window))
             .map_err(|e| Error::input(format!("{file}: {e}")))?;

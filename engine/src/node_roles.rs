@@ -1,0 +1,157 @@
+//! Node roles (spec §6.4): what koku records in `reporting_ocp_nodes` before the summary runs,
+//! and the role the unallocated rows look up.
+//!
+//! koku's node query reads the daily pod rows in the window joined to the node-label rows of the
+//! window on the node name only; its WHERE clause on the label table's partition and window turns
+//! that LEFT JOIN into an inner join, so a node without node-label rows gets no role at all. Per
+//! (node, resource_id) the role is the operator's `node_role` when sent (`max`), else `master`
+//! when the node ran the `openshift-kube-apiserver` namespace, else `infra` when a raw node-label
+//! text contains `"node_role_kubernetes_io": "infra"`, else `worker`.
+//!
+//! koku then adds a row only for a (node, resource_id, cores, cluster) it has not recorded yet and
+//! fills a recorded row's role only when it has none: the first role recorded wins. The
+//! unallocated rows take `max(node_role)` per (node, resource_id) over the whole table, every
+//! cluster of the tenant included (spec §12.6).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::NodeRecord;
+use crate::inputs::{Inputs, NameId};
+
+/// The namespace whose presence makes a node a master.
+const API_SERVER_NAMESPACE: &str = "openshift-kube-apiserver";
+/// What koku looks for in a raw node-label text (Python `json.dumps` spacing) for `infra`.
+const INFRA_LABEL: &str = r#""node_role_kubernetes_io": "infra""#;
+
+/// A node as koku's node query reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoveredNode {
+    pub node: String,
+    pub resource_id: Option<String>,
+    /// `max(node_capacity_cpu_cores)` over the node's daily pod rows.
+    pub node_capacity_cpu_cores: Option<f64>,
+    pub node_role: String,
+}
+
+/// Runs koku's node query over the window's inputs, sorted by (node, resource_id).
+pub fn discover_nodes(inputs: &Inputs) -> Vec<DiscoveredNode> {
+    let labelled = labelled_nodes(inputs);
+    #[derive(Default)]
+    struct Seen {
+        cores: Option<f64>,
+        operator_role: Option<NameId>,
+        runs_api_server: bool,
+    }
+    let mut seen: BTreeMap<(String, Option<String>), Seen> = BTreeMap::new();
+    for pod in &inputs.pod_days {
+        let Some(node) = pod.node else { continue };
+        if !labelled.contains_key(&node) {
+            continue; // the WHERE on the label table makes koku's LEFT JOIN an inner join
+        }
+        let name = |id: Option<NameId>| id.map(|id| inputs.names.text(id).to_string());
+        let entry = seen
+            .entry((inputs.names.text(node).to_string(), name(pod.resource_id)))
+            .or_default();
+        if let Some(cores) = pod.node_capacity_cpu_cores {
+            entry.cores = Some(entry.cores.map_or(cores, |c: f64| c.max(cores)));
+        }
+        if let Some(role) = pod.node_role {
+            let larger = entry
+                .operator_role
+                .is_none_or(|r| inputs.names.text(role) > inputs.names.text(r));
+            if larger {
+                entry.operator_role = Some(role);
+            }
+        }
+        entry.runs_api_server |= pod
+            .namespace
+            .is_some_and(|ns| inputs.names.text(ns) == API_SERVER_NAMESPACE);
+    }
+    seen.into_iter()
+        .map(|((node, resource_id), s)| {
+            let infra = inputs
+                .names
+                .id(&node)
+                .and_then(|id| labelled.get(&id).copied())
+                .unwrap_or(false);
+            let node_role = match s.operator_role {
+                Some(role) => inputs.names.text(role).to_string(),
+                None if s.runs_api_server => "master".to_string(),
+                None if infra => "infra".to_string(),
+                None => "worker".to_string(),
+            };
+            DiscoveredNode {
+                node,
+                resource_id,
+                node_capacity_cpu_cores: s.cores,
+                node_role,
+            }
+        })
+        .collect()
+}
+
+/// The nodes with at least one node-label row in the window, each with whether any of its raw
+/// label texts carries the infra label.
+fn labelled_nodes(inputs: &Inputs) -> HashMap<NameId, bool> {
+    let mut labelled: HashMap<NameId, bool> = HashMap::new();
+    for &(_, node, raw) in &inputs.node_labels {
+        let Some(node) = node else { continue };
+        let infra = raw.is_some_and(|raw| inputs.raw_labels.text(raw).contains(INFRA_LABEL));
+        *labelled.entry(node).or_default() |= infra;
+    }
+    labelled
+}
+
+/// `reporting_ocp_nodes` after koku records `discovered` for `cluster_id`: `existing` plus the
+/// new rows, with roles filled where a matching row had none (first role wins).
+pub fn record_nodes(
+    existing: &[NodeRecord],
+    discovered: &[DiscoveredNode],
+    cluster_id: &str,
+) -> Vec<NodeRecord> {
+    let mut table = existing.to_vec();
+    for found in discovered {
+        let cores = found.node_capacity_cpu_cores.map(round_cents);
+        let matching = table.iter_mut().find(|row| {
+            row.node == found.node
+                && row.resource_id == found.resource_id
+                && row.node_capacity_cpu_cores.map(round_cents) == cores
+                && row.cluster_id.as_deref() == Some(cluster_id)
+        });
+        match matching {
+            Some(row) if row.node_role.is_none() => row.node_role = Some(found.node_role.clone()),
+            Some(_) => {}
+            None => table.push(NodeRecord {
+                node: found.node.clone(),
+                resource_id: found.resource_id.clone(),
+                node_capacity_cpu_cores: cores,
+                cluster_id: Some(cluster_id.to_string()),
+                node_role: Some(found.node_role.clone()),
+            }),
+        }
+    }
+    table
+}
+
+/// A value as koku's `numeric(18,2)` column stores it.
+pub fn round_cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// `cte_node_role`: `max(node_role)` per (node, resource_id) over the whole table. Rows with a
+/// NULL resource id are left out: the unallocated join on `resource_id =` never matches them.
+pub fn role_lookup(table: &[NodeRecord]) -> HashMap<(String, String), String> {
+    let mut roles: HashMap<(String, String), String> = HashMap::new();
+    for row in table {
+        let (Some(resource_id), Some(role)) = (&row.resource_id, &row.node_role) else {
+            continue;
+        };
+        let entry = roles
+            .entry((row.node.clone(), resource_id.clone()))
+            .or_insert_with(|| role.clone());
+        if role > entry {
+            *entry = role.clone();
+        }
+    }
+    roles
+}
