@@ -147,6 +147,12 @@ impl SummaryRow {
         }
     }
 
+    /// Whether this is an unallocated-capacity row (statement 3): a `Pod` row without koku's
+    /// `infrastructure_usage_cost` literal, which every Pod-branch and Storage row carries.
+    pub fn is_unallocated(&self) -> bool {
+        self.data_source == DataSource::Pod && !self.has_infrastructure_usage_cost
+    }
+
     pub fn metric(&self, metric: Metric) -> Option<f64> {
         self.metrics[metric as usize]
     }
