@@ -1,9 +1,10 @@
 //! The PostgreSQL round trip: the engine reads its catalog and report period from koku's tables
-//! in a real server (the test kit's), writes the Pod rows into
+//! in a real server (the test kit's), writes the Pod and unallocated rows into
 //! `reporting_ocpusagelineitem_daily_summary`, and records the run in `ocp_engine_runs`.
 //!
 //! Covered: the rows as koku's statement 4 writes them (spec §3 statement 4, §4, §7.3), checked
-//! against values computed by hand from a small hand-built cluster; an idempotent re-run; koku's
+//! against values computed by hand from a small hand-built cluster, unallocated rows included;
+//! the nodes recorded in `reporting_ocp_nodes` (first role wins); an idempotent re-run; koku's
 //! delete rule (spec §1.2 step 4a: rows with cloud infrastructure cost, of another report period
 //! or outside the dates survive); atomicity (a failure before the commit leaves the old rows);
 //! and a tenant schema whose name needs quoting.
@@ -218,8 +219,10 @@ async fn rows_written_carry_the_hand_computed_values() {
 
     // Grain (spec §0.1, §3 statement 2): one Pod row per (day, namespace, node, labels):
     // (10th, shop, node-a), (10th, shop, node-b), (11th, shop, node-a),
-    // (11th, openshift-monitoring, node-a). The engine writes Pod rows only.
-    let expected_per_source = vec![("Pod".to_string(), 4)];
+    // (11th, openshift-monitoring, node-a); plus one unallocated row (also 'Pod', spec §4) per
+    // (node, day) with Pod rows (§3 statement 3): (node-a, 10th), (node-b, 10th), (node-a, 11th).
+    // No volumes, so no Storage rows.
+    let expected_per_source = vec![("Pod".to_string(), 7)];
     assert_eq!(tenant.rows_per_data_source().await, expected_per_source);
     let mut reported: Vec<(String, i64)> = report
         .rows_per_data_source
@@ -228,7 +231,7 @@ async fn rows_written_carry_the_hand_computed_values() {
         .collect();
     reported.sort();
     assert_eq!(reported, expected_per_source, "the run's own count");
-    assert_eq!(report.rows.len(), 4);
+    assert_eq!(report.rows.len(), 7);
     assert_eq!(report.rows_deleted, 0, "nothing to delete in a new schema");
 
     // Statement 4 (spec §3): usage_end = usage_start; uuid a fresh v4 per row, never NULL.
@@ -244,21 +247,22 @@ async fn rows_written_carry_the_hand_computed_values() {
         )
         .await
         .unwrap();
-    assert_eq!(shape.get::<_, i64>(0), 4, "uuid is never NULL");
-    assert_eq!(shape.get::<_, i64>(1), 4, "uuids are unique");
+    assert_eq!(shape.get::<_, i64>(0), 7, "uuid is never NULL");
+    assert_eq!(shape.get::<_, i64>(1), 7, "uuids are unique");
     assert_eq!(shape.get::<_, i64>(2), 0, "usage_end = usage_start");
 
     // What every row shares: the source, the report period and cluster from
-    // reporting_ocpusagereportperiod (spec §1.2 step 2) and the zero-cost literal of Pod rows;
-    // the cost columns this step does not set stay NULL (spec §4).
+    // reporting_ocpusagereportperiod (spec §1.2 step 2) and the zero-cost literal of Pod-branch
+    // rows (NULL on unallocated rows, whose insert omits the column: §3 statement 3); the cost
+    // columns this step does not set stay NULL (spec §4).
     let shared = tenant
         .client
         .query(
             &format!(
                 "SELECT DISTINCT source_uuid, report_period_id, cluster_id, cluster_alias, \
-                        infrastructure_usage_cost::text, \
+                        coalesce(infrastructure_usage_cost::text, 'NULL'), \
                         infrastructure_raw_cost IS NULL AND cost_model_cpu_cost IS NULL \
-                 FROM {q}"
+                 FROM {q} WHERE namespace <> 'Worker unallocated'"
             ),
             &[],
         )
@@ -272,6 +276,17 @@ async fn rows_written_carry_the_hand_computed_values() {
     assert_eq!(shared.get::<_, String>(3), PG_CLUSTER_ALIAS);
     assert_eq!(shared.get::<_, String>(4), ZERO_USAGE_COST);
     assert!(shared.get::<_, bool>(5), "cost columns are not set here");
+    let unallocated_cost = tenant
+        .count(&format!(
+            "SELECT count(*) FROM {q} WHERE namespace = 'Worker unallocated' \
+             AND infrastructure_usage_cost IS NULL AND report_period_id = {}",
+            tenant.report_period_id
+        ))
+        .await;
+    assert_eq!(
+        unallocated_cost, 3,
+        "unallocated rows carry no usage-cost literal"
+    );
 
     // Per-row values, computed by hand from the model (hours are 3600 s; GiB = 2^30):
     // - Labels: only enabled keys survive (§6.1), so web-1 keeps {"app": "web"}; the others {}.
@@ -290,21 +305,45 @@ async fn rows_written_carry_the_hand_computed_values() {
     // - cluster_capacity_cpu_core_hours = Σ nodes of the day: 96 + 12 = 108 on the 10th, 96 on
     //   the 11th.
     // - cost_category_id: `openshift-monitoring` LIKE `openshift-%` → Platform (§6.5); else NULL.
+    // Unallocated rows (§3 statement 3, §6.4): both nodes have node-label rows (empty labels),
+    // no apiserver namespace and no infra label, so koku's node query makes them workers →
+    // `Worker unallocated`, which no pattern matches (cost category NULL). Labels NULL, so
+    // all_labels `{}`. Values = node capacity − Σ over the node's Pod rows that day:
+    // - node-a, 10th: usage 96 − 12 = 84, effective 96 − 24 = 72, memory 384 − 36 = 348;
+    // - node-b, 10th: usage 12 − 1.6666666666666667 = 10.333333333333334 (the double, 15
+    //   decimals already), effective the same, memory 48 − 0 = 48;
+    // - node-a, 11th: usage 96 − (6 + 0) = 90, effective 96 − (12 + 0) = 84, memory
+    //   384 − (18 + 0) = 366. Capacity columns are the Pod rows' (max).
     let platform = tenant.platform_category_id.to_string();
     #[rustfmt::skip]
     let expected: Vec<[&str; 13]> = vec![
         // usage_start, namespace, node, resource_id, pod_labels, all_labels,
         // usage cpu, effective cpu, usage mem, node cores, node cpu h, node mem h, cluster cpu h
+        // (ordered by day, then namespace in byte order: 'W' sorts before lower case)
+        ["2026-03-10", "Worker unallocated", "node-a", "i-0aaa", "NULL", "{}",
+         "84", "72", "348", "4", "96", "384", "108"],
+        ["2026-03-10", "Worker unallocated", "node-b", "i-0bbb", "NULL", "{}",
+         "10.333333333333334", "10.333333333333334", "48", "2", "12", "48", "108"],
         ["2026-03-10", "shop", "node-a", "i-0aaa", r#"{"app": "web"}"#, r#"{"app": "web"}"#,
          "12", "24", "36", "4", "96", "384", "108"],
         ["2026-03-10", "shop", "node-b", "i-0bbb", "{}", "{}",
          "1.666666666666667", "1.666666666666667", "0", "2", "12", "48", "108"],
+        ["2026-03-11", "Worker unallocated", "node-a", "i-0aaa", "NULL", "{}",
+         "90", "84", "366", "4", "96", "384", "96"],
         ["2026-03-11", "openshift-monitoring", "node-a", "i-0aaa", "{}", "{}",
          "0", "0", "0", "4", "96", "384", "96"],
         ["2026-03-11", "shop", "node-a", "i-0aaa", r#"{"app": "web"}"#, r#"{"app": "web"}"#,
          "6", "12", "18", "4", "96", "384", "96"],
     ];
-    let expected_cost_categories = ["NULL", "NULL", platform.as_str(), "NULL"];
+    let expected_cost_categories = [
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        platform.as_str(),
+        "NULL",
+    ];
     let expected: Vec<Vec<String>> = expected
         .iter()
         .zip(expected_cost_categories)
@@ -321,7 +360,8 @@ async fn rows_written_carry_the_hand_computed_values() {
         .client
         .query(
             &format!(
-                "SELECT ARRAY[usage_start::text, namespace, node, resource_id, pod_labels::text, \
+                "SELECT ARRAY[usage_start::text, namespace, node, resource_id, \
+                        coalesce(pod_labels::text, 'NULL'), \
                         all_labels::text, pod_usage_cpu_core_hours::text, \
                         pod_effective_usage_cpu_core_hours::text, \
                         pod_usage_memory_gigabyte_hours::text, node_capacity_cpu_cores::text, \
@@ -329,7 +369,7 @@ async fn rows_written_carry_the_hand_computed_values() {
                         node_capacity_memory_gigabyte_hours::text, \
                         cluster_capacity_cpu_core_hours::text, \
                         coalesce(cost_category_id::text, 'NULL')] \
-                 FROM {q} ORDER BY usage_start, namespace, node"
+                 FROM {q} ORDER BY usage_start, namespace COLLATE \"C\", node"
             ),
             &[],
         )
@@ -369,7 +409,7 @@ async fn rows_written_carry_the_hand_computed_values() {
     assert_eq!(run.get::<_, i64>(5), 0);
     assert_eq!(
         run.get::<_, serde_json::Value>(6),
-        serde_json::json!({ "Pod": 4 })
+        serde_json::json!({ "Pod": 7 })
     );
 }
 
@@ -508,7 +548,8 @@ async fn rerun_keeps_the_rows_koku_keeps() {
         .client
         .query(
             &format!(
-                "SELECT namespace FROM {} WHERE namespace NOT IN ('shop', 'openshift-monitoring') \
+                "SELECT namespace FROM {} \
+                 WHERE namespace NOT IN ('shop', 'openshift-monitoring', 'Worker unallocated') \
                  ORDER BY namespace",
                 tenant.table(SUMMARY)
             ),
@@ -606,9 +647,9 @@ async fn failure_before_commit_leaves_the_previous_rows() {
         err.to_string().contains("ocp_engine_runs"),
         "the message names the table: {err}"
     );
-    // The failure came after the DELETE and the COPY: the transaction held the 4 new rows and
-    // none of the old ones.
-    assert_eq!(seen_by_failed_write(&tenant).await, (4, 0));
+    // The failure came after the DELETE and the COPY: the transaction held the 7 new rows (4 Pod,
+    // 3 unallocated) and none of the old ones.
+    assert_eq!(seen_by_failed_write(&tenant).await, (7, 0));
 
     assert_eq!(
         tenant.uuids().await,
@@ -633,7 +674,7 @@ async fn refused_write_reports_the_servers_reason() {
         .expect_err("the injected failure fails the run");
     assert!(
         err.to_string()
-            .contains("injected failure: 4 rows, 0 of them from before"),
+            .contains("injected failure: 7 rows, 0 of them from before"),
         "the message carries the server's reason: {err}"
     );
 }
@@ -657,13 +698,85 @@ async fn schema_needing_quotes_works() {
     let tenant = Tenant::seed(client, schema, &scenario.model).await;
 
     let first = tenant.run(&scenario).await;
-    assert_eq!(first.rows.len(), 4);
-    assert_eq!(tenant.summary_rows().await, 4);
+    assert_eq!(first.rows.len(), 7, "4 Pod and 3 unallocated rows");
+    assert_eq!(tenant.summary_rows().await, 7);
     let second = tenant.run(&scenario).await;
-    assert_eq!(second.rows_deleted, 4, "the DELETE finds the rows too");
-    assert_eq!(tenant.summary_rows().await, 4);
+    assert_eq!(second.rows_deleted, 7, "the DELETE finds the rows too");
+    assert_eq!(tenant.summary_rows().await, 7);
     assert_eq!(
         tenant.recorded_runs().await,
         vec![first.run_id, second.run_id]
+    );
+}
+
+/// koku records a cluster's nodes before the summary (spec §6.4, `populate_node_table`); the
+/// engine does it in the summary's transaction. The model's nodes both have node-label rows (with
+/// empty labels), run no apiserver namespace and carry no infra label, so koku's node query calls
+/// them workers.
+/// - First run, empty tables: the cluster row is made (koku's cluster step would have), one node
+///   row each, role `worker`, cores as numeric(18,2).
+/// - A recorded role wins over the discovered one: with node-a's role set to `infra` and node-b's
+///   cleared by hand, a re-run keeps `infra`, fills node-b's `worker`, adds no row; node-a's
+///   unallocated rows become `Platform unallocated` (§3 statement 3: master or infra).
+#[tokio::test]
+async fn nodes_are_recorded_and_the_first_role_wins() {
+    let scenario = Scenario::write(model()).expect("write the scenario");
+    let tenant = Tenant::fresh("sink_nodes", &scenario.model).await;
+    tenant.run(&scenario).await;
+    let nodes = || async {
+        let rows = tenant
+            .client
+            .query(
+                &format!(
+                    "SELECT n.node, n.resource_id, n.node_capacity_cpu_cores::text, \
+                            coalesce(n.node_role, 'NULL'), c.cluster_id, c.provider_id \
+                     FROM {} n JOIN {} c ON c.uuid = n.cluster_id ORDER BY n.node",
+                    tenant.table("reporting_ocp_nodes"),
+                    tenant.table("reporting_ocp_clusters")
+                ),
+                &[],
+            )
+            .await
+            .expect("read the nodes");
+        rows.iter()
+            .map(|r| {
+                assert_eq!(r.get::<_, Uuid>(5), scenario.model.source_uuid);
+                assert_eq!(r.get::<_, String>(4), PG_CLUSTER_ID);
+                [r.get(0), r.get(1), r.get(2), r.get(3)]
+            })
+            .collect::<Vec<[String; 4]>>()
+    };
+    let recorded = |a: &str, b: &str| {
+        vec![
+            ["node-a", "i-0aaa", "4.00", a].map(String::from),
+            ["node-b", "i-0bbb", "2.00", b].map(String::from),
+        ]
+    };
+    assert_eq!(nodes().await, recorded("worker", "worker"));
+
+    tenant
+        .client
+        .batch_execute(&format!(
+            "UPDATE {t} SET node_role = 'infra' WHERE node = 'node-a'; \
+             UPDATE {t} SET node_role = NULL WHERE node = 'node-b';",
+            t = tenant.table("reporting_ocp_nodes")
+        ))
+        .await
+        .expect("change the recorded roles");
+    let again = tenant.run(&scenario).await;
+    assert_eq!(nodes().await, recorded("infra", "worker"));
+    let unallocated: Vec<(String, String)> = again
+        .rows
+        .iter()
+        .filter(|r| r.is_unallocated())
+        .map(|r| (r.node.clone().unwrap(), r.namespace.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        unallocated,
+        vec![
+            ("node-a".into(), "Platform unallocated".into()), // 10th
+            ("node-a".into(), "Platform unallocated".into()), // 11th
+            ("node-b".into(), "Worker unallocated".into()),   // 10th
+        ]
     );
 }
