@@ -9,9 +9,9 @@
 //! Every pod below runs whole hours (3600 s), so a pod using `c` cores for `h` hours gives
 //! `c · h` core-hours and one using `g` GiB gives `g · h` GiB-hours.
 
-use std::ops::Range;
+mod common;
 
-use chrono::NaiveDate;
+use common::*;
 use ocp_engine::config::{CostCategoryPattern, InlineCatalog};
 use ocp_engine::error::Error;
 use ocp_engine::labels::LabelMap;
@@ -20,121 +20,11 @@ use ocp_engine::summary::{DataSource, Metric, SummaryRow};
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::koku_tables::{koku_tables, pod_usage_daily};
 use ocp_harness::synth::model::GIB;
-use ocp_harness::synth::{
-    write_table, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel,
-};
+use ocp_harness::synth::{write_table, ClusterModel, LabelPeriod};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Label pairs `(key, value)` as tests write them.
-type Pairs<'a> = &'a [(&'a str, &'a str)];
-
-/// Relative tolerance for metric comparisons (the spec asks for about 1e-12, §7.2; every value
-/// here is a short sum, so 1e-9 leaves room without hiding a wrong formula).
-const REL_TOL: f64 = 1e-9;
-
-/// Asserts `actual` is non-NULL and equal to `expected` within [`REL_TOL`] (exact for 0).
-#[track_caller]
-fn assert_close(actual: Option<f64>, expected: f64, what: &str) {
-    let Some(actual) = actual else {
-        panic!("{what}: expected {expected}, got NULL");
-    };
-    let scale = actual.abs().max(expected.abs());
-    assert!(
-        (actual - expected).abs() <= REL_TOL * scale,
-        "{what}: expected {expected}, got {actual}"
-    );
-}
-
-/// Asserts each `(metric, expected)` pair on `row`.
-#[track_caller]
-fn assert_metrics(row: &SummaryRow, expected: &[(Metric, f64)]) {
-    for &(metric, value) in expected {
-        let what = format!(
-            "{} of row ({}, {:?}, {:?}, {:?})",
-            metric.column(),
-            row.usage_start,
-            row.namespace,
-            row.node,
-            row.pod_labels_json()
-        );
-        assert_close(row.metric(metric), value, &what);
-    }
-}
-
-/// A label map from pairs.
-fn labels(pairs: Pairs) -> LabelMap {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Label pairs as the model stores them.
-fn pairs(pairs: Pairs) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Labels constant over the whole model.
-fn always(pairs: Pairs) -> Vec<LabelPeriod> {
-    vec![LabelPeriod::new(0, pairs)]
-}
-
-fn keys(keys: &[&str]) -> Vec<String> {
-    keys.iter().map(|k| k.to_string()).collect()
-}
-
-fn hours(range: Range<u32>) -> Vec<u32> {
-    range.collect()
-}
-
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).expect("valid date")
-}
-
-/// A node with resource id `i-<name>`.
-fn node(name: &str, cores: f64, memory_gib: f64, labels: Vec<LabelPeriod>) -> NodeModel {
-    NodeModel {
-        name: name.to_string(),
-        resource_id: format!("i-{name}"),
-        cpu_cores: cores,
-        memory_bytes: memory_gib * GIB,
-        labels,
-    }
-}
-
-fn namespace(name: &str, labels: Vec<LabelPeriod>) -> NamespaceModel {
-    NamespaceModel {
-        name: name.to_string(),
-        labels,
-    }
-}
-
-/// A pod using `cpu_cores` and `memory_gib` in each of `hours` (whole hours), with no request,
-/// limit or labels unless the test sets them.
-fn pod(
-    name: &str,
-    ns: &str,
-    node: &str,
-    hours: Vec<u32>,
-    cpu_cores: f64,
-    memory_gib: f64,
-) -> PodModel {
-    let mut pod = PodModel::new(name, ns, node, hours);
-    pod.cpu_usage_cores = cpu_cores;
-    pod.memory_usage_bytes = memory_gib * GIB;
-    pod
-}
-
-/// An empty one-day cluster on 2026-09-01.
-fn one_day() -> ClusterModel {
-    ClusterModel::empty(2026, 9, 1, 1)
-}
 
 /// Writes `model` and returns the engine's Pod-branch rows (the unallocated rows derived from
 /// them are checked in `unallocated_rows.rs`; these models have no volumes).
