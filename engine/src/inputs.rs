@@ -282,7 +282,13 @@ fn double_at(batch: &Batch, column: usize, row: usize) -> Option<f64> {
 }
 
 /// The interned value of a nullable text column at `row`.
-fn text_at(batch: &Batch, column: usize, row: usize, interner: &mut Interner, file: u32) -> Option<u32> {
+fn text_at(
+    batch: &Batch,
+    column: usize,
+    row: usize,
+    interner: &mut Interner,
+    file: u32,
+) -> Option<u32> {
     let array = batch.text(column);
     array
         .is_valid(row)

@@ -40,7 +40,11 @@ impl<'a> LabelFilter<'a> {
     /// and an unparsable text (the empty string included) is bad input naming its file and
     /// column. koku's PostgreSQL port (`filter_json_by_keys`): NULL or blank gives `{}`, never
     /// NULL (spec §9.3).
-    pub fn filtered(&mut self, raw: Option<RawLabelId>, column: &str) -> Result<Option<LabelSetId>> {
+    pub fn filtered(
+        &mut self,
+        raw: Option<RawLabelId>,
+        column: &str,
+    ) -> Result<Option<LabelSetId>> {
         let Some(raw) = raw else {
             return Ok(self.null_map());
         };

@@ -123,7 +123,11 @@ pub fn pod_rows(
 }
 
 /// `max(text)`: the lexicographically greatest non-NULL name.
-pub fn max_name(inputs: &Inputs, current: Option<NameId>, candidate: Option<NameId>) -> Option<NameId> {
+pub fn max_name(
+    inputs: &Inputs,
+    current: Option<NameId>,
+    candidate: Option<NameId>,
+) -> Option<NameId> {
     match (current, candidate) {
         (Some(c), Some(n)) if inputs.names.text(n) > inputs.names.text(c) => Some(n),
         (None, candidate) => candidate,
@@ -165,15 +169,27 @@ fn pod_row(
     for (metric, value) in [
         (Metric::PodUsageCpuCoreHours, hours(s[POD_CPU_USAGE])),
         (Metric::PodRequestCpuCoreHours, hours(s[POD_CPU_REQUEST])),
-        (Metric::PodEffectiveUsageCpuCoreHours, hours(s[POD_CPU_EFFECTIVE])),
+        (
+            Metric::PodEffectiveUsageCpuCoreHours,
+            hours(s[POD_CPU_EFFECTIVE]),
+        ),
         (Metric::PodLimitCpuCoreHours, hours(s[POD_CPU_LIMIT])),
-        (Metric::PodUsageMemoryGigabyteHours, gib_hours(s[POD_MEMORY_USAGE])),
-        (Metric::PodRequestMemoryGigabyteHours, gib_hours(s[POD_MEMORY_REQUEST])),
+        (
+            Metric::PodUsageMemoryGigabyteHours,
+            gib_hours(s[POD_MEMORY_USAGE]),
+        ),
+        (
+            Metric::PodRequestMemoryGigabyteHours,
+            gib_hours(s[POD_MEMORY_REQUEST]),
+        ),
         (
             Metric::PodEffectiveUsageMemoryGigabyteHours,
             gib_hours(s[POD_MEMORY_EFFECTIVE]),
         ),
-        (Metric::PodLimitMemoryGigabyteHours, gib_hours(s[POD_MEMORY_LIMIT])),
+        (
+            Metric::PodLimitMemoryGigabyteHours,
+            gib_hours(s[POD_MEMORY_LIMIT]),
+        ),
     ] {
         row.set(metric, value);
     }

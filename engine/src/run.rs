@@ -9,21 +9,21 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::compat::Compatibility;
 use crate::catalog::{report_period, Catalog, ReportPeriod};
+use crate::compat::Compatibility;
 use crate::config::InlineCatalog;
 use crate::error::{Error, Result};
 use crate::inputs::read_inputs;
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
-use crate::node_roles::{discover_nodes, record_nodes, role_lookup};
-use crate::storage::{filter_volume_labels, storage_rows};
-use crate::unallocated::unallocated_rows;
 use crate::memory::{peak_rss_bytes, reset_peak};
+use crate::node_roles::{discover_nodes, record_nodes, role_lookup};
 use crate::pod::{filter_pod_labels, pod_rows};
 use crate::sink::postgres::RunRecord;
 use crate::sink::{self, rows_per_data_source, RunIdentity};
 use crate::source::{MonthScan, Partition, S3Settings, ScanProgress, Source};
+use crate::storage::{filter_volume_labels, storage_rows};
 use crate::summary::SummaryRow;
+use crate::unallocated::unallocated_rows;
 use crate::window::{date_of_day, DayWindow};
 
 /// Where the catalog comes from.

@@ -25,6 +25,8 @@ use crate::window::{date_of_day, days_in_month, Day};
 
 /// A `cte_volume_nodes` entry a storage row joins: (persistentvolume, node, resource_id).
 type VolumeNode = (Option<NameId>, Option<NameId>, Option<NameId>);
+/// Where a pod ran: (node, resource_id).
+type PodNode = (Option<NameId>, Option<NameId>);
 
 /// `cte_volume_nodes` keyed by the join columns (day, namespace, pod, persistentvolumeclaim),
 /// and `cte_shared_volume_node_count` keyed by (day, persistentvolume).
@@ -38,8 +40,7 @@ impl VolumeNodes {
     /// (day, pvc, pv, pod, namespace, node, resource_id); pod rows with an empty or NULL node are
     /// kept here (spec §7.10). NULL join columns never match.
     fn new(inputs: &Inputs) -> Self {
-        let mut pod_nodes: HashMap<(Day, NameId, NameId), Vec<(Option<NameId>, Option<NameId>)>> =
-            HashMap::new();
+        let mut pod_nodes: HashMap<(Day, NameId, NameId), Vec<PodNode>> = HashMap::new();
         for pod in &inputs.pod_days {
             if let (Some(namespace), Some(name)) = (pod.namespace, pod.pod) {
                 let nodes = pod_nodes.entry((pod.day, namespace, name)).or_default();
@@ -109,7 +110,10 @@ fn push_distinct<T: PartialEq>(items: &mut Vec<T>, item: T) {
 pub fn filter_volume_labels(inputs: &Inputs, labels: &mut LabelFilter) -> Result<()> {
     for volume in &inputs.storage_days {
         labels.filtered(volume.persistentvolume_labels, "persistentvolume_labels")?;
-        labels.filtered(volume.persistentvolumeclaim_labels, "persistentvolumeclaim_labels")?;
+        labels.filtered(
+            volume.persistentvolumeclaim_labels,
+            "persistentvolumeclaim_labels",
+        )?;
     }
     Ok(())
 }

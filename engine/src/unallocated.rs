@@ -25,8 +25,14 @@ const EXCLUDED_NAMESPACES: [&str; 4] = [
 
 /// (capacity column, Pod column it is reduced by) of every unallocated metric.
 const CAPACITY_MINUS: [(Metric, Metric); 6] = [
-    (Metric::NodeCapacityCpuCoreHours, Metric::PodUsageCpuCoreHours),
-    (Metric::NodeCapacityCpuCoreHours, Metric::PodRequestCpuCoreHours),
+    (
+        Metric::NodeCapacityCpuCoreHours,
+        Metric::PodUsageCpuCoreHours,
+    ),
+    (
+        Metric::NodeCapacityCpuCoreHours,
+        Metric::PodRequestCpuCoreHours,
+    ),
     (
         Metric::NodeCapacityCpuCoreHours,
         Metric::PodEffectiveUsageCpuCoreHours,
@@ -87,8 +93,7 @@ pub fn unallocated_rows(
         let (Some(namespace), Some(node)) = (&row.namespace, &row.node) else {
             continue; // `namespace != ...` is NULL for a NULL namespace; node IS NOT NULL
         };
-        if row.data_source != DataSource::Pod || EXCLUDED_NAMESPACES.contains(&namespace.as_str())
-        {
+        if row.data_source != DataSource::Pod || EXCLUDED_NAMESPACES.contains(&namespace.as_str()) {
             continue;
         }
         let group = node_days.entry((node, row.usage_start)).or_default();

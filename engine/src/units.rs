@@ -47,7 +47,10 @@ mod tests {
         // 5 GiB claimed for a whole 31-day month = 5 GiB-months; one day of it = 5/31.
         let day = 5.0 * 1_073_741_824.0 * 86_400.0;
         assert_eq!(gib_months(Some(day * 31.0), 31), Some(5.0));
-        assert_eq!(gib_months(Some(day), 31), Some(day / 2_678_400.0 / 1_073_741_824.0));
+        assert_eq!(
+            gib_months(Some(day), 31),
+            Some(day / 2_678_400.0 / 1_073_741_824.0)
+        );
         assert_eq!(gib(Some(1_073_741_824.0)), Some(1.0));
         assert_eq!(hours(None), None);
     }

@@ -120,7 +120,13 @@ async fn read_file(
     sorted.sort_unstable();
     let positions: Vec<Option<usize>> = indexes
         .iter()
-        .map(|i| i.map(|i| sorted.binary_search(&i).expect("index is in the projection")))
+        .map(|i| {
+            i.map(|i| {
+                sorted
+                    .binary_search(&i)
+                    .expect("index is in the projection")
+            })
+        })
         .collect();
     let mut stream = builder
         .with_projection(mask)
