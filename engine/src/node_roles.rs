@@ -17,11 +17,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::NodeRecord;
 use crate::inputs::{Inputs, NameId};
+use crate::like::like;
 
 /// The namespace whose presence makes a node a master.
 const API_SERVER_NAMESPACE: &str = "openshift-kube-apiserver";
-/// What koku looks for in a raw node-label text (Python `json.dumps` spacing) for `infra`.
-const INFRA_LABEL: &str = r#""node_role_kubernetes_io": "infra""#;
+/// koku's LIKE pattern for `infra` over a raw node-label text (Python `json.dumps` spacing). Its
+/// `_` are LIKE wildcards, so `"node-role.kubernetes.io": "infra"` matches too, as in koku.
+const INFRA_PATTERN: &str = r#"%"node_role_kubernetes_io": "infra"%"#;
 
 /// A node as koku's node query reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +98,7 @@ fn labelled_nodes(inputs: &Inputs) -> HashMap<NameId, bool> {
     let mut labelled: HashMap<NameId, bool> = HashMap::new();
     for &(_, node, raw) in &inputs.node_labels {
         let Some(node) = node else { continue };
-        let infra = raw.is_some_and(|raw| inputs.raw_labels.text(raw).contains(INFRA_LABEL));
+        let infra = raw.is_some_and(|raw| like(inputs.raw_labels.text(raw), INFRA_PATTERN));
         *labelled.entry(node).or_default() |= infra;
     }
     labelled
@@ -119,7 +121,10 @@ pub fn record_nodes(
                 && row.cluster_id.as_deref() == Some(cluster_id)
         });
         match matching {
-            Some(row) if row.node_role.is_none() => row.node_role = Some(found.node_role.clone()),
+            // koku fills when `not tmp_node.node_role`: Python treats '' as missing too.
+            Some(row) if row.node_role.as_deref().is_none_or(str::is_empty) => {
+                row.node_role = Some(found.node_role.clone())
+            }
             Some(_) => {}
             None => table.push(NodeRecord {
                 node: found.node.clone(),
@@ -154,4 +159,100 @@ pub fn role_lookup(table: &[NodeRecord]) -> HashMap<(String, String), String> {
         }
     }
     roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(cores: f64, cluster: &str, role: Option<&str>) -> NodeRecord {
+        NodeRecord {
+            node: "n1".into(),
+            resource_id: Some("i-1".into()),
+            node_capacity_cpu_cores: Some(cores),
+            cluster_id: Some(cluster.into()),
+            node_role: role.map(String::from),
+        }
+    }
+
+    fn found(cores: f64, role: &str) -> DiscoveredNode {
+        DiscoveredNode {
+            node: "n1".into(),
+            resource_id: Some("i-1".into()),
+            node_capacity_cpu_cores: Some(cores),
+            node_role: role.into(),
+        }
+    }
+
+    #[test]
+    fn first_recorded_role_wins_and_missing_roles_are_filled() {
+        // Spec §6.4 populate_node_table: an existing (node, resource_id, cores, cluster) keeps its
+        // role; NULL or '' (Python `not node_role`) is filled.
+        let kept = record_nodes(
+            &[record(4.0, "c", Some("infra"))],
+            &[found(4.0, "worker")],
+            "c",
+        );
+        assert_eq!(kept, vec![record(4.0, "c", Some("infra"))]);
+        for missing in [None, Some("")] {
+            let filled = record_nodes(&[record(4.0, "c", missing)], &[found(4.0, "worker")], "c");
+            assert_eq!(filled, vec![record(4.0, "c", Some("worker"))]);
+        }
+        // Cores compare as numeric(18,2): 4.001 is 4.00, 4.5 is another row; another cluster's
+        // row is never matched.
+        let same = record_nodes(
+            &[record(4.0, "c", Some("infra"))],
+            &[found(4.001, "worker")],
+            "c",
+        );
+        assert_eq!(same.len(), 1);
+        let added = record_nodes(
+            &[record(4.0, "x", Some("infra"))],
+            &[found(4.5, "worker")],
+            "c",
+        );
+        assert_eq!(
+            added,
+            vec![
+                record(4.0, "x", Some("infra")),
+                record(4.5, "c", Some("worker"))
+            ]
+        );
+    }
+
+    #[test]
+    fn lookup_takes_the_largest_role_and_skips_null_resource_ids() {
+        // `max(node_role)` as strings: worker > master > infra (spec §6.4).
+        let mut other = record(2.0, "other", Some("master"));
+        other.resource_id = None;
+        let table = [
+            record(4.0, "c", Some("infra")),
+            record(4.0, "d", Some("worker")),
+            other,
+        ];
+        let roles = role_lookup(&table);
+        assert_eq!(roles.len(), 1);
+        assert_eq!(roles[&("n1".to_string(), "i-1".to_string())], "worker");
+    }
+
+    #[test]
+    fn infra_pattern_has_like_wildcards() {
+        // Spec §6.4: koku's LIKE '%"node_role_kubernetes_io": "infra"%', `_` matching any char.
+        assert!(like(
+            r#"{"node_role_kubernetes_io": "infra"}"#,
+            INFRA_PATTERN
+        ));
+        assert!(like(
+            r#"{"a": "b", "node-role.kubernetes.io": "infra"}"#,
+            INFRA_PATTERN
+        ));
+        assert!(!like(
+            r#"{"node_role_kubernetes_io":"infra"}"#,
+            INFRA_PATTERN
+        ));
+        assert!(!like(
+            r#"{"node_role_kubernetes_io": "worker"}"#,
+            INFRA_PATTERN
+        ));
+    }
 }

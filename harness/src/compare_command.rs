@@ -48,7 +48,7 @@ pub struct CompareArgs {
 /// The oracles `compare` can run.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum OracleKind {
-    /// The project's reference query (harness/sql/reference_pod.sql) on the pinned DuckDB CLI,
+    /// The project's reference query (harness/sql/reference_summary.sql) on the pinned DuckDB CLI,
     /// over the same files; no server. Found, or installed by pip as `just oracle-setup` does.
     Duckdb,
 }

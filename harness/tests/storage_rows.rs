@@ -62,7 +62,11 @@ fn row_on<'a>(rows: &'a [SummaryRow], node: Option<&str>, claim: Option<&str>) -
         .iter()
         .filter(|r| r.node.as_deref() == node && r.persistentvolumeclaim.as_deref() == claim)
         .collect();
-    assert_eq!(found.len(), 1, "one row on {node:?} for {claim:?} in {rows:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "one row on {node:?} for {claim:?} in {rows:#?}"
+    );
     found[0]
 }
 
@@ -90,7 +94,10 @@ async fn rwx_volume_on_two_nodes_splits_request_and_usage() {
                 row,
                 &[
                     (Metric::PersistentvolumeclaimCapacityGigabyte, 10.0),
-                    (Metric::PersistentvolumeclaimCapacityGigabyteMonths, 10.0 / 31.0),
+                    (
+                        Metric::PersistentvolumeclaimCapacityGigabyteMonths,
+                        10.0 / 31.0,
+                    ),
                     (Metric::VolumeRequestStorageGigabyteMonths, 10.0 / 31.0),
                     (Metric::PersistentvolumeclaimUsageGigabyteMonths, 2.0 / 31.0),
                 ],
@@ -123,7 +130,10 @@ async fn claimless_volume_has_no_node_and_trino_nulls_its_request() {
             row,
             &[
                 (Metric::PersistentvolumeclaimCapacityGigabyte, 5.0),
-                (Metric::PersistentvolumeclaimCapacityGigabyteMonths, 5.0 / 31.0),
+                (
+                    Metric::PersistentvolumeclaimCapacityGigabyteMonths,
+                    5.0 / 31.0,
+                ),
             ],
         );
         let (request, usage) = (
@@ -150,7 +160,10 @@ async fn claim_whose_pod_has_no_usage_row_has_no_node() {
         let row = row_on(&rows, None, Some("cache"));
         assert_metrics(
             row,
-            &[(Metric::PersistentvolumeclaimCapacityGigabyteMonths, 8.0 / 31.0)],
+            &[(
+                Metric::PersistentvolumeclaimCapacityGigabyteMonths,
+                8.0 / 31.0,
+            )],
         );
         let request = row.metric(Metric::VolumeRequestStorageGigabyteMonths);
         let usage = row.metric(Metric::PersistentvolumeclaimUsageGigabyteMonths);
@@ -179,7 +192,12 @@ async fn volume_labels_merge_node_namespace_pv_pvc() {
     let mut volume = VolumeModel::new("gold-pv", 1.0 * GIB);
     volume.labels = vec![LabelPeriod::new(
         0,
-        &[("team", "pv"), ("env", "pv"), ("tier", "gold"), ("secret", "x")],
+        &[
+            ("team", "pv"),
+            ("env", "pv"),
+            ("tier", "gold"),
+            ("secret", "x"),
+        ],
     )];
     let mut data = claim("data", "gold-pv", &["web-1"], 1.0, 1.0);
     data.labels = always(&[("team", "pvc")]);
@@ -216,7 +234,10 @@ async fn february_and_may_months_have_their_own_day_counts() {
         assert_metrics(
             row,
             &[
-                (Metric::PersistentvolumeclaimCapacityGigabyteMonths, 10.0 / days),
+                (
+                    Metric::PersistentvolumeclaimCapacityGigabyteMonths,
+                    10.0 / days,
+                ),
                 (Metric::VolumeRequestStorageGigabyteMonths, 10.0 / days),
                 (Metric::PersistentvolumeclaimUsageGigabyteMonths, 3.0 / days),
             ],

@@ -36,7 +36,11 @@ fn overcommitted() -> ClusterModel {
 async fn unallocated(model: ClusterModel) -> Vec<SummaryRow> {
     let scenario = Scenario::write(model).expect("model writes");
     let report = scenario.run().await.expect("engine run succeeds");
-    report.rows.into_iter().filter(|r| r.is_unallocated()).collect()
+    report
+        .rows
+        .into_iter()
+        .filter(|r| r.is_unallocated())
+        .collect()
 }
 
 /// Requests above capacity give negative unallocated values (no clamping, §3 statement 3).
@@ -104,7 +108,9 @@ async fn infra_labelled_node_is_platform() {
 #[tokio::test]
 async fn node_running_the_apiserver_is_master() {
     let mut model = overcommitted();
-    model.namespaces.push(namespace("openshift-kube-apiserver", Vec::new()));
+    model
+        .namespaces
+        .push(namespace("openshift-kube-apiserver", Vec::new()));
     model.pods.push(pod(
         "kube-apiserver-n1",
         "openshift-kube-apiserver",
@@ -165,7 +171,9 @@ async fn recorded_role_wins_and_the_lookup_spans_clusters() {
     let rows = unallocated(model.clone()).await;
     assert_eq!(rows[0].namespace.as_deref(), Some("Platform unallocated"));
 
-    model.existing_nodes.push(recorded("another-cluster", "worker"));
+    model
+        .existing_nodes
+        .push(recorded("another-cluster", "worker"));
     let rows = unallocated(model).await;
     assert_eq!(rows[0].namespace.as_deref(), Some("Worker unallocated"));
 }
@@ -175,7 +183,8 @@ async fn recorded_role_wins_and_the_lookup_spans_clusters() {
 #[tokio::test]
 async fn overlapping_patterns_duplicate_the_unallocated_row() {
     let mut model = overcommitted();
-    model.cost_category_patterns = vec![("Worker%".to_string(), 7), ("%unallocated".to_string(), 8)];
+    model.cost_category_patterns =
+        vec![("Worker%".to_string(), 7), ("%unallocated".to_string(), 8)];
     let rows = unallocated(model).await;
     let mut ids: Vec<Option<i32>> = rows.iter().map(|r| r.cost_category_id).collect();
     ids.sort();

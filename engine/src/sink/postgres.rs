@@ -136,7 +136,7 @@ pub async fn write(
 
 /// koku's `populate_node_table` (spec §6.4) for the run's cluster: a row is added for a node
 /// whose (node, resource_id, cores, cluster) is not recorded yet; a recorded row without a role
-/// gets the discovered one; a recorded role stays. The cluster row is added when missing, as
+/// (NULL or empty, Python's `not node_role`) gets the discovered one; a recorded role stays. The cluster row is added when missing, as
 /// koku's `populate_cluster_table` would have. `node_roles::record_nodes` is the same rule on the
 /// in-memory table the unallocated rows read.
 async fn record_nodes(
@@ -195,7 +195,7 @@ async fn record_nodes(
             )
             .await?;
         match recorded {
-            Some(row) if row.get::<_, Option<String>>(1).is_none() => {
+            Some(row) if row.get::<_, Option<&str>>(1).is_none_or(str::is_empty) => {
                 tx.execute(
                     &format!(
                         "UPDATE {schema_sql}.reporting_ocp_nodes SET node_role = $1 WHERE uuid = $2"

@@ -13,9 +13,10 @@
 //! | `json_format(CAST(m AS json))` | `CAST(to_json(map_from_entries(list_sort(map_entries(m)))) AS varchar)` | Trino's map-to-JSON cast sorts keys, DuckDB's keeps insertion order. Sorted text makes equal maps equal text, which the query relies on to group by labels (spec §7.7). Only this form (a map cast to JSON) is supported. |
 //! | `last_day_of_month(d)` | `last_day(d)` | Different name (days in month for the storage GB-months, spec §3). |
 //!
-//! Everything else (including `contains`, `ARRAY[…] || array_agg(…)`, `LIKE` without escape,
-//! `CAST(MAP() AS map(varchar, varchar))`, `x / 3600.0`, `power(2, -30)`) already means the same
-//! in both engines and is left alone. String literals, quoted identifiers and comments are never
+//! Everything else (including `contains`, `ARRAY[…] || array_agg(…)`, `LIKE` with or without
+//! `ESCAPE '\'`, `CAST(MAP() AS map(varchar, varchar))`, `x / 3600.0`, `power(2, -30)`, `day(d)`,
+//! `bool_or`, `count(DISTINCT …)`, `nullif`, `trim`) already means the same in both engines and is
+//! left alone. String literals, quoted identifiers and comments are never
 //! rewritten. Function names are matched case-insensitively; qualified names (`a.map_concat`) are
 //! not functions and are left alone.
 
@@ -540,16 +541,34 @@ mod tests {
     }
 
     #[test]
-    fn the_reference_query_translates_without_trino_only_syntax() {
-        let sql = translate(super::super::query::REFERENCE_POD_SQL, Dialect::DuckDb).unwrap();
-        let code: String = sql
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        for trino_only in ["json_parse", "map_filter", "->", "json_format"] {
-            assert!(!code.contains(trino_only), "{trino_only} left in:\n{code}");
+    fn the_reference_queries_translate_without_trino_only_syntax() {
+        use super::super::query::{REFERENCE_NODE_ROLES_SQL, REFERENCE_SUMMARY_SQL};
+        for template in [REFERENCE_SUMMARY_SQL, REFERENCE_NODE_ROLES_SQL] {
+            let sql = translate(template, Dialect::DuckDb).unwrap();
+            let code: String = sql
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for trino_only in [
+                "json_parse",
+                "map_filter",
+                "->",
+                "json_format",
+                "last_day_of_month",
+            ] {
+                assert!(!code.contains(trino_only), "{trino_only} left in:\n{code}");
+            }
         }
-        assert!(code.contains("lambda entry: contains(ek.keys, entry.key)"));
+        let summary = translate(REFERENCE_SUMMARY_SQL, Dialect::DuckDb).unwrap();
+        assert!(summary.contains("lambda entry: contains(ek.keys, entry.key)"));
+        assert!(summary.contains("/ (86400 * day(last_day(ss.usage_start)))"));
+    }
+
+    #[test]
+    fn functions_both_engines_share_are_left_alone() {
+        let sql = "SELECT day(d), bool_or(x LIKE p ESCAPE '\\'), count(DISTINCT n), \
+                   nullif(trim(t), ''), coalesce(a, b) FROM t";
+        assert_eq!(duck(sql), sql);
     }
 }

@@ -1,12 +1,19 @@
-//! The embedded oracle: the reference query run by the pinned DuckDB CLI in a child process.
+//! The embedded oracle: the reference queries run by the pinned DuckDB CLI in a child process.
 //!
 //! One run, in a fresh temporary folder:
-//! 1. the script: [`setup_script`] (koku's tables as `hive.<schema>.*` views over the Parquet files
-//!    and `postgres.<schema>.*` catalog tables), then
-//!    `COPY (<reference query, rendered and translated to DuckDB>) TO 'result.parquet' (FORMAT parquet)`;
+//! 1. the script ([`script`]), every text rendered for the run ([`render`], with koku's
+//!    `storage_exists` from [`storage_exists`]) and translated to DuckDB:
+//!    - [`setup_script`]: koku's tables as `hive.<schema>.*` views over the Parquet files and
+//!      `postgres.<schema>.*` catalog tables, `reporting_ocp_nodes` holding the catalog's nodes;
+//!    - koku's node step (spec §6.4): `CREATE TEMP TABLE node_roles_found AS <reference_node_roles.sql>`,
+//!      then `populate_ocp_nodes.sql` merges it into `reporting_ocp_nodes`;
+//!    - `COPY (<reference_summary.sql>) TO 'result.parquet' (FORMAT parquet)`;
 //! 2. `duckdb -no-init -batch -bail -f script.sql` on an in-memory database, waited for with
 //!    `wait4` so its peak RSS comes with its exit status;
 //! 3. `result.parquet` read back with arrow into [`ComparableRow`]s (labels canonicalised).
+//!
+//! [`DuckDbOracle::ocp_nodes`] runs the same script up to the node step and returns
+//! `reporting_ocp_nodes` as the summary then reads it.
 //!
 //! DuckDB's own error output becomes [`OracleError::Query`]; the run's folder is then kept so the
 //! script it names can be rerun by hand (`duckdb -f script.sql`).
@@ -22,13 +29,17 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Float64Type, Int32Type};
 use arrow::record_batch::RecordBatch;
+use ocp_engine::config::NodeRecord;
 use ocp_engine::summary::Metric;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::dialect::{translate, Dialect};
 use super::locate::locate_duckdb;
-use super::query::{render, sql_string, QueryParams, REFERENCE_POD_SQL};
-use super::tables::setup_script;
+use super::query::{
+    render, sql_identifier, sql_string, QueryParams, POPULATE_OCP_NODES_SQL,
+    REFERENCE_NODE_ROLES_SQL, REFERENCE_SUMMARY_SQL,
+};
+use super::tables::{setup_script, storage_exists};
 use super::{Oracle, OracleError, OracleRun};
 use crate::compare::{canonical_json, ComparableRow, NaturalKey};
 
@@ -83,13 +94,42 @@ impl DuckDbOracle {
 impl Oracle for DuckDbOracle {
     fn describe(&self) -> String {
         format!(
-            "{} ({}) running harness/sql/reference_pod.sql",
+            "{} ({}) running harness/sql/reference_summary.sql",
             self.engine_name(),
             self.binary.display()
         )
     }
 
     fn run(&self, query: &QueryParams) -> Result<OracleRun, OracleError> {
+        let (script, rows, child) = self.run_in_temp_dir(query, script, rows_of)?;
+        Ok(OracleRun {
+            rows,
+            elapsed: child.elapsed,
+            peak_rss_bytes: child.peak_rss_bytes,
+            query_text: script,
+        })
+    }
+}
+
+impl DuckDbOracle {
+    /// `reporting_ocp_nodes` after koku's node step for `query` (spec §6.4): the catalog's rows,
+    /// roles filled where they were missing, and a new row for each node found without one. This
+    /// is the table the summary's unallocated rows take their roles from. Rows in no particular
+    /// order; capacities as their numeric(18,2) values.
+    pub fn ocp_nodes(&self, query: &QueryParams) -> Result<Vec<NodeRecord>, OracleError> {
+        let (_, nodes, _) = self.run_in_temp_dir(query, nodes_script, nodes_of)?;
+        Ok(nodes)
+    }
+
+    /// Runs the script `make_script(query, result file)` in a fresh temporary folder and reads
+    /// the result file's batches with `read`: the script, the rows and how the child went. On a
+    /// failed run the folder is kept, so the script the error names can be rerun by hand.
+    fn run_in_temp_dir<T>(
+        &self,
+        query: &QueryParams,
+        make_script: fn(&QueryParams, &Path) -> Result<String, OracleError>,
+        read: fn(&RecordBatch) -> Result<Vec<T>, String>,
+    ) -> Result<(String, Vec<T>, ChildStats), OracleError> {
         let dir = tempfile::Builder::new()
             .prefix("ocp-oracle-duckdb-")
             .tempdir()
@@ -99,7 +139,7 @@ impl Oracle for DuckDbOracle {
                 source,
             })?;
         let result = dir.path().join(RESULT_FILE);
-        let script = script(query, &result)?;
+        let script = make_script(query, &result)?;
         let script_path = dir.path().join("script.sql");
         std::fs::write(&script_path, &script).map_err(|source| OracleError::Io {
             action: "write",
@@ -114,22 +154,58 @@ impl Oracle for DuckDbOracle {
                 return Err(error);
             }
         };
-        Ok(OracleRun {
-            rows: read_rows(&result)?,
-            elapsed: child.elapsed,
-            peak_rss_bytes: child.peak_rss_bytes,
-            query_text: script,
-        })
+        let rows = read_result(&result, read)?;
+        Ok((script, rows, child))
     }
 }
 
-/// The whole DuckDB script of one run: catalogs, then the query's rows copied to `result`.
+/// The script's beginning shared by [`script`] and [`nodes_script`]: the catalogs, then koku's
+/// node step. Also says whether koku's storage table exists.
+fn catalogs_and_node_step(query: &QueryParams) -> Result<(String, bool), OracleError> {
+    let storage = storage_exists(query)?;
+    let duckdb = |template| -> Result<String, OracleError> {
+        Ok(translate(
+            &render(template, query, storage)?,
+            Dialect::DuckDb,
+        )?)
+    };
+    let node_roles = duckdb(REFERENCE_NODE_ROLES_SQL)?;
+    Ok((
+        format!(
+            "{}\n-- koku's node step before the summary (spec §6.4): the nodes found, then merged.\n\
+             CREATE TEMP TABLE node_roles_found AS\n{};\n{}",
+            setup_script(query)?,
+            node_roles.trim_end(),
+            duckdb(POPULATE_OCP_NODES_SQL)?
+        ),
+        storage,
+    ))
+}
+
+/// The whole DuckDB script of one run: catalogs, node step, then the reference query's rows
+/// copied to `result`.
 pub fn script(query: &QueryParams, result: &Path) -> Result<String, OracleError> {
-    let sql = translate(&render(REFERENCE_POD_SQL, query)?, Dialect::DuckDb)?;
+    let (prelude, storage) = catalogs_and_node_step(query)?;
+    let sql = translate(
+        &render(REFERENCE_SUMMARY_SQL, query, storage)?,
+        Dialect::DuckDb,
+    )?;
     Ok(format!(
-        "{}\nCOPY (\n{}\n) TO {} (FORMAT parquet);\n",
-        setup_script(query)?,
+        "{prelude}\nCOPY (\n{}\n) TO {} (FORMAT parquet);\n",
         sql.trim_end(),
+        sql_string(&result.display().to_string())
+    ))
+}
+
+/// The script of [`DuckDbOracle::ocp_nodes`]: catalogs, node step, then `reporting_ocp_nodes`
+/// copied to `result`.
+fn nodes_script(query: &QueryParams, result: &Path) -> Result<String, OracleError> {
+    let (prelude, _) = catalogs_and_node_step(query)?;
+    Ok(format!(
+        "{prelude}\nCOPY (\nSELECT node, resource_id, \
+         CAST(node_capacity_cpu_cores AS DOUBLE) AS node_capacity_cpu_cores, cluster_id, node_role\n\
+         FROM postgres.{}.reporting_ocp_nodes\n) TO {} (FORMAT parquet);\n",
+        sql_identifier(&query.schema)?,
         sql_string(&result.display().to_string())
     ))
 }
@@ -225,8 +301,11 @@ fn wait_with_peak_rss(child: &Child) -> std::io::Result<(ExitStatus, Option<u64>
     Ok((ExitStatus::from_raw(status), peak))
 }
 
-/// The rows of the query's result file.
-fn read_rows(path: &Path) -> Result<Vec<ComparableRow>, OracleError> {
+/// The rows of a result file, each batch read by `read`.
+fn read_result<T>(
+    path: &Path,
+    read: fn(&RecordBatch) -> Result<Vec<T>, String>,
+) -> Result<Vec<T>, OracleError> {
     let fail = |message: String| OracleError::Result {
         path: path.to_path_buf(),
         message,
@@ -238,9 +317,40 @@ fn read_rows(path: &Path) -> Result<Vec<ComparableRow>, OracleError> {
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.to_string()))?;
-        rows.extend(rows_of(&batch).map_err(fail)?);
+        rows.extend(read(&batch).map_err(fail)?);
     }
     Ok(rows)
+}
+
+/// The `reporting_ocp_nodes` rows of a batch written by [`nodes_script`].
+fn nodes_of(batch: &RecordBatch) -> Result<Vec<NodeRecord>, String> {
+    let column = |name: &str, ty: DataType| -> Result<ArrayRef, String> {
+        let array = batch
+            .column_by_name(name)
+            .ok_or_else(|| format!("no column {name}"))?;
+        arrow::compute::cast(array, &ty).map_err(|e| format!("column {name}: {e}"))
+    };
+    let text = |name: &str| column(name, DataType::Utf8);
+    let (node, resource_id) = (text("node")?, text("resource_id")?);
+    let (cluster_id, node_role) = (text("cluster_id")?, text("node_role")?);
+    let cores = column("node_capacity_cpu_cores", DataType::Float64)?;
+    let cores = cores.as_primitive::<Float64Type>();
+    let string = |array: &ArrayRef, i: usize| {
+        let array = array.as_string::<i32>();
+        array.is_valid(i).then(|| array.value(i).to_string())
+    };
+    (0..batch.num_rows())
+        .map(|i| {
+            Ok(NodeRecord {
+                node: string(&node, i).ok_or("node is NULL")?,
+                resource_id: string(&resource_id, i),
+                node_capacity_cpu_cores: cores.is_valid(i).then(|| cores.value(i)),
+                cluster_id: string(&cluster_id, i),
+                node_role: string(&node_role, i),
+            })
+        })
+        .collect::<Result<Vec<_>, &str>>()
+        .map_err(str::to_string)
 }
 
 /// The batch's rows, columns found by name (koku's column names) and cast to the types read.

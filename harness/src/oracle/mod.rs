@@ -1,12 +1,13 @@
 //! Oracles: what the engine's rows are compared with.
 //!
-//! An [`Oracle`] computes the Pod rows of `reporting_ocpusagelineitem_daily_summary` for the
-//! source, days and catalog of a [`QueryParams`], independently of the engine, and returns them
-//! as [`ComparableRow`]s with the time and memory it took. Comparison and reports only see this
+//! An [`Oracle`] computes the rows of `reporting_ocpusagelineitem_daily_summary` (Pod, Storage
+//! and unallocated rows) for the source, days, catalog and koku variant (Trino or its PostgreSQL
+//! port) of a [`QueryParams`], independently of the engine, and returns them as
+//! [`ComparableRow`]s with the time and memory it took. Comparison and reports only see this
 //! trait, so oracles plug in without touching them:
-//! - [`DuckDbOracle`]: the project's reference query (`harness/sql/reference_pod.sql`, Trino's
-//!   dialect, made DuckDB's by [`dialect`]) run by the pinned DuckDB CLI over the same Parquet
-//!   files the engine reads. No server; the default.
+//! - [`DuckDbOracle`]: the project's reference queries (`harness/sql/`, Trino's dialect, made
+//!   DuckDB's by [`dialect`]) run by the pinned DuckDB CLI over the same Parquet files the engine
+//!   reads. No server; the default.
 //! - a live Trino oracle (later) runs the same query text unchanged.
 //!
 //! `docs/oracle.md` explains the query, the dialect rewrites and how DuckDB is run.
@@ -25,7 +26,9 @@ use crate::compare::ComparableRow;
 pub use dialect::{translate, Dialect, DialectError};
 pub use duckdb::DuckDbOracle;
 pub use locate::locate_duckdb;
-pub use query::{QueryParams, REFERENCE_POD_SQL};
+pub use query::{
+    QueryParams, POPULATE_OCP_NODES_SQL, REFERENCE_NODE_ROLES_SQL, REFERENCE_SUMMARY_SQL,
+};
 
 /// Something that computes the summary rows the engine must equal.
 pub trait Oracle {

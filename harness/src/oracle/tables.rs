@@ -9,10 +9,15 @@
 //!   `UNION ALL BY NAME` the files, so a column no file has reads as NULL and a table with no
 //!   files at all is an empty table (koku's LEFT JOINs then find nothing), as in Hive;
 //! - the PostgreSQL catalog tables from the run's parameters: `reporting_enabledtagkeys` (the
-//!   enabled keys, `provider_type = 'OCP'`) and `reporting_ocp_cost_category_namespace` (the
-//!   patterns).
+//!   enabled keys, `provider_type = 'OCP'`), `reporting_ocp_cost_category_namespace` (the
+//!   patterns) and `reporting_ocp_nodes` (the node rows before the run, spec §2.4; the oracle's
+//!   node step then adds this run's nodes).
+//!
+//! [`storage_exists`] answers koku's `storage_exists` (spec §1.3, §12.9) for the same folder.
 
 use std::path::{Path, PathBuf};
+
+use ocp_engine::config::NodeRecord;
 
 use super::query::{sql_identifier, sql_string, QueryParams};
 use super::OracleError;
@@ -80,8 +85,37 @@ const POD_USAGE_DAILY_COLUMNS: [(&str, &str); 21] = [
     ("node_role", "VARCHAR"),
 ];
 
-/// The Hive tables the Pod reference query reads.
-pub const HIVE_TABLES: [HiveTable; 4] = [
+/// `openshift_storage_usage_line_items_daily` (spec §2.2): group keys, day, aggregates.
+const STORAGE_USAGE_DAILY_COLUMNS: [(&str, &str); 17] = [
+    ("namespace", "VARCHAR"),
+    ("node", "VARCHAR"),
+    ("pod", "VARCHAR"),
+    ("persistentvolumeclaim", "VARCHAR"),
+    ("persistentvolume", "VARCHAR"),
+    ("storageclass", "VARCHAR"),
+    ("csi_driver", "VARCHAR"),
+    ("csi_volume_handle", "VARCHAR"),
+    ("persistentvolume_labels", "VARCHAR"),
+    ("persistentvolumeclaim_labels", "VARCHAR"),
+    ("interval_start", "TIMESTAMP"),
+    ("report_period_start", "TIMESTAMP"),
+    ("report_period_end", "TIMESTAMP"),
+    ("persistentvolumeclaim_capacity_bytes", "DOUBLE"),
+    ("persistentvolumeclaim_capacity_byte_seconds", "DOUBLE"),
+    ("volume_request_storage_byte_seconds", "DOUBLE"),
+    ("persistentvolumeclaim_usage_byte_seconds", "DOUBLE"),
+];
+
+/// The storage table the reference query reads when it exists.
+pub const STORAGE_USAGE_DAILY: HiveTable = HiveTable {
+    name: "openshift_storage_usage_line_items_daily",
+    report_type: "storage_usage",
+    daily: true,
+    columns: &STORAGE_USAGE_DAILY_COLUMNS,
+};
+
+/// The Hive tables the reference queries read.
+pub const HIVE_TABLES: [HiveTable; 5] = [
     HiveTable {
         name: "openshift_pod_usage_line_items",
         report_type: "pod_usage",
@@ -118,6 +152,7 @@ pub const HIVE_TABLES: [HiveTable; 4] = [
             ("report_period_end", "TIMESTAMP"),
         ],
     },
+    STORAGE_USAGE_DAILY,
 ];
 
 impl HiveTable {
@@ -174,6 +209,14 @@ impl HiveTable {
         view.push_str(";\n");
         Ok(view)
     }
+}
+
+/// koku's `storage_exists` for `params` (spec §1.3): whether its Hive table
+/// `openshift_storage_usage_line_items_daily` exists. koku creates a table when it writes the
+/// table's first file, for any source or month, so the table exists here when its folder holds a
+/// file in any partition. Whether this source and window have rows does not matter (§12.9).
+pub fn storage_exists(params: &QueryParams) -> Result<bool, OracleError> {
+    has_partition_files(&STORAGE_USAGE_DAILY.folder(&params.location, &params.account))
 }
 
 /// Whether `folder` holds a `*.parquet` file exactly three folders down
@@ -237,6 +280,7 @@ pub fn setup_script(params: &QueryParams) -> Result<String, OracleError> {
         &schema,
         &params.cost_category_patterns,
     ));
+    sql.push_str(&nodes_table(&schema, &params.nodes)?);
     Ok(sql)
 }
 
@@ -277,6 +321,47 @@ fn cost_category_table(schema: &str, patterns: &[(String, i32)]) -> String {
     sql
 }
 
+/// `reporting_ocp_nodes` with the catalog's rows. `cluster_id` stands for koku's foreign key to
+/// `reporting_ocp_clusters` and holds the OpenShift cluster id the key leads to; `uuid` and
+/// `architecture` are left out (the summary reads neither).
+fn nodes_table(schema: &str, nodes: &[NodeRecord]) -> Result<String, OracleError> {
+    let mut sql = format!(
+        "CREATE TABLE postgres.{schema}.reporting_ocp_nodes \
+         (node VARCHAR, resource_id VARCHAR, node_capacity_cpu_cores DECIMAL(18, 2), \
+         cluster_id VARCHAR, node_role VARCHAR);\n"
+    );
+    if !nodes.is_empty() {
+        let text = |t: &Option<String>| t.as_deref().map_or("NULL".to_string(), sql_string);
+        let rows = nodes
+            .iter()
+            .map(|n| {
+                let cores = match n.node_capacity_cpu_cores {
+                    None => "NULL".to_string(),
+                    Some(c) if c.is_finite() => format!("CAST('{c:?}' AS DECIMAL(18, 2))"),
+                    Some(c) => {
+                        return Err(OracleError::Params(format!(
+                            "node {} has capacity {c}, which numeric(18,2) cannot hold",
+                            n.node
+                        )))
+                    }
+                };
+                Ok(format!(
+                    "({}, {}, {cores}, {}, {})",
+                    sql_string(&n.node),
+                    text(&n.resource_id),
+                    text(&n.cluster_id),
+                    text(&n.node_role)
+                ))
+            })
+            .collect::<Result<Vec<_>, OracleError>>()?;
+        sql.push_str(&format!(
+            "INSERT INTO postgres.{schema}.reporting_ocp_nodes VALUES {};\n",
+            rows.join(", ")
+        ));
+    }
+    Ok(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +381,8 @@ mod tests {
             cluster_alias: None,
             enabled_tag_keys: vec!["app".into(), "o'k".into()],
             cost_category_patterns: vec![("openshift-%".into(), 1)],
+            nodes: vec![],
+            compatibility: Default::default(),
         }
     }
 
@@ -310,6 +397,44 @@ mod tests {
         assert!(!sql.contains("read_parquet"));
         assert!(sql.contains("VALUES (uuid(), 'app', true, 'OCP'), (uuid(), 'o''k', true, 'OCP');"));
         assert!(sql.contains("VALUES (1, 'openshift-%', false, 1);"));
+        assert!(sql.contains("CREATE TABLE postgres.org1.reporting_ocp_nodes "));
+        assert!(!sql.contains("INSERT INTO postgres.org1.reporting_ocp_nodes"));
+    }
+
+    #[test]
+    fn catalog_nodes_become_rows_of_reporting_ocp_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = params(dir.path());
+        let node = |name: &str, cores, role: Option<&str>| NodeRecord {
+            node: name.into(),
+            resource_id: Some(format!("i-{name}")),
+            node_capacity_cpu_cores: cores,
+            cluster_id: Some("c1".into()),
+            node_role: role.map(str::to_string),
+        };
+        p.nodes = vec![node("a", Some(4.0), Some("infra")), node("b'", None, None)];
+        let sql = setup_script(&p).unwrap();
+        assert!(sql.contains(
+            "INSERT INTO postgres.org1.reporting_ocp_nodes VALUES \
+             ('a', 'i-a', CAST('4.0' AS DECIMAL(18, 2)), 'c1', 'infra'), \
+             ('b''', 'i-b''', NULL, 'c1', NULL);"
+        ));
+        p.nodes = vec![node("c", Some(f64::NAN), None)];
+        assert!(setup_script(&p).is_err());
+    }
+
+    #[test]
+    fn storage_exists_when_the_table_has_a_file_in_any_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = params(dir.path());
+        assert!(!storage_exists(&p).unwrap());
+        let other_source = STORAGE_USAGE_DAILY
+            .folder(dir.path(), "org1")
+            .join("source=other/year=2025/month=01");
+        std::fs::create_dir_all(&other_source).unwrap();
+        assert!(!storage_exists(&p).unwrap(), "an empty folder is no table");
+        std::fs::write(other_source.join("f.parquet"), b"").unwrap();
+        assert!(storage_exists(&p).unwrap());
     }
 
     #[test]
@@ -334,7 +459,7 @@ mod tests {
         let names = |t: &HiveTable| t.columns.iter().map(|c| c.0).collect::<Vec<_>>();
         assert!(names(&HIVE_TABLES[0]).contains(&"interval_end"));
         assert!(!names(&HIVE_TABLES[1]).contains(&"interval_end"));
-        for table in &HIVE_TABLES[..2] {
+        for table in &HIVE_TABLES {
             let mut n = names(table);
             n.sort();
             n.dedup();

@@ -117,4 +117,3 @@ pub fn pod(
 pub fn one_day() -> ClusterModel {
     ClusterModel::empty(2026, 9, 1, 1)
 }
-
