@@ -185,8 +185,8 @@ type LabelTexts = HashSet<(Day, Option<String>, Option<String>)>;
 /// Reads the pod-usage (daily and hourly), storage-usage, node-label and namespace-label tables
 /// of `partition` in `window`, all five concurrently.
 ///
-/// Fails with bad input when the partition has no daily pod-usage file at all; a month without
-/// label or storage files simply has no labels or volumes of that kind (koku's LEFT JOINs find
+/// Fails with bad input when the partition has no daily pod-usage and no daily storage-usage file
+/// at all; a month without label or storage files simply has no labels or volumes of that kind (koku's LEFT JOINs find
 /// nothing; its Storage branch is left out).
 pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     let (pod_daily, storage_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
@@ -225,7 +225,9 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
         ),
     )?;
     let (source, partition) = (scan.source, scan.partition);
-    if pod_daily.is_empty() {
+    // koku runs the script on a month whose storage table has files even without pod usage
+    // (Storage rows without nodes); a month with neither is a wrong source, account or month.
+    if pod_daily.is_empty() && storage_daily.is_empty() {
         return Err(Error::input(format!(
             "no pod-usage files for source {} in {:04}-{:02}: nothing under {}/{}. Check the \
              source UUID, the account and the month, and that koku has converted the month's \
