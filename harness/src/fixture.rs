@@ -24,6 +24,27 @@
 //!     memory_gib: { usage: 2, request: 2, limit: 2 }
 //!     labels: { app: web }
 //! ```
+//!
+//! Storage, node roles and koku's node table (all optional):
+//!
+//! ```yaml
+//! nodes:
+//!   - { name: alpha, cpu_cores: 4, memory_gib: 16, node_role: control-plane }  # operator's node_role
+//! volumes:
+//!   - name: pv-1
+//!     request_gib: 20          # volume_request_storage_byte_seconds = request · 3600 per claim row
+//!     capacity_gib: 20         # the capacity of claimless rows; default request_gib
+//!     storage_class: gp3-csi   # default gp3-csi; csi_driver default ebs.csi.aws.com
+//!     csi_volume_handle: h-1   # default vol-<name>
+//!     labels: [{ from_hour: 0, labels: { app: db } }]
+//!     claimless_hours: ["0-23"]   # hours it reports without a claim; default none
+//! claims:
+//!   - { name: data, namespace: web, volume: pv-1, pods: [pod1], hours: ["0-23"], capacity_gib: 5, usage_gib: 3 }
+//! existing_nodes:              # rows already in reporting_ocp_nodes (resource id of a node: i-<name>)
+//!   - { node: alpha, resource_id: i-alpha, node_capacity_cpu_cores: 4, cluster_id: test-cluster, node_role: infra }
+//! ```
+//!
+//! A pod that moves node is listed once per node, with the same name and namespace.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,7 +52,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::synth::model::{koku_default_cost_categories, GIB};
-use crate::synth::{ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel};
+use crate::synth::{
+    ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, VolumeModel,
+};
+use ocp_engine::config::NodeRecord;
 use ocp_engine::summary::{Metric, SummaryRow};
 
 /// A fixture file.
@@ -58,6 +82,13 @@ pub struct Fixture {
     pub namespaces: Vec<FixtureNamespace>,
     #[serde(default)]
     pub pods: Vec<FixturePod>,
+    #[serde(default)]
+    pub volumes: Vec<FixtureVolume>,
+    #[serde(default)]
+    pub claims: Vec<FixtureClaim>,
+    /// Rows already in `reporting_ocp_nodes` (spec §6.4).
+    #[serde(default)]
+    pub existing_nodes: Vec<NodeRecord>,
 }
 
 fn yes() -> bool {
@@ -70,6 +101,48 @@ pub struct FixtureNode {
     pub name: String,
     pub cpu_cores: f64,
     pub memory_gib: f64,
+    #[serde(default)]
+    pub labels: Vec<FixtureLabels>,
+    /// The `node_role` the operator sends for this node; when any node has one, the pod report
+    /// has the column (see [`ClusterModel::operator_node_roles`]).
+    pub node_role: Option<String>,
+}
+
+/// A persistent volume; sizes in GiB.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureVolume {
+    pub name: String,
+    pub request_gib: f64,
+    /// Default: `request_gib`, as nise writes it.
+    pub capacity_gib: Option<f64>,
+    /// Default `gp3-csi`.
+    pub storage_class: Option<String>,
+    /// Default `ebs.csi.aws.com`.
+    pub csi_driver: Option<String>,
+    /// Default `vol-<name>`.
+    pub csi_volume_handle: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<FixtureLabels>,
+    /// Hours in which the volume reports without a claim (`"a-b"` ranges or numbers).
+    #[serde(default)]
+    pub claimless_hours: Vec<String>,
+}
+
+/// A persistent volume claim; sizes in GiB.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureClaim {
+    pub name: String,
+    pub namespace: String,
+    pub volume: String,
+    /// Pods mounting the claim (need not be pods of the fixture).
+    pub pods: Vec<String>,
+    /// `"a-b"` (inclusive) ranges or single hour numbers.
+    pub hours: Vec<String>,
+    pub capacity_gib: f64,
+    #[serde(default)]
+    pub usage_gib: f64,
     #[serde(default)]
     pub labels: Vec<FixtureLabels>,
 }
@@ -153,6 +226,14 @@ impl Fixture {
             .map(FixtureNamespace::model)
             .collect();
         model.pods = self.pods.iter().map(FixturePod::model).collect();
+        model.volumes = self.volumes.iter().map(FixtureVolume::model).collect();
+        model.claims = self.claims.iter().map(FixtureClaim::model).collect();
+        model.operator_node_roles = self
+            .nodes
+            .iter()
+            .filter_map(|n| Some((n.name.clone(), n.node_role.clone()?)))
+            .collect();
+        model.existing_nodes = self.existing_nodes.clone();
         model
     }
 }
@@ -166,6 +247,42 @@ impl FixtureNode {
             memory_bytes: self.memory_gib * GIB,
             labels: periods(&self.labels),
         }
+    }
+}
+
+impl FixtureVolume {
+    fn model(&self) -> VolumeModel {
+        let mut volume = VolumeModel::new(&self.name, self.request_gib * GIB);
+        volume.capacity_bytes = self.capacity_gib.unwrap_or(self.request_gib) * GIB;
+        if let Some(class) = &self.storage_class {
+            volume.storage_class = class.clone();
+        }
+        if let Some(driver) = &self.csi_driver {
+            volume.csi_driver = driver.clone();
+        }
+        if let Some(handle) = &self.csi_volume_handle {
+            volume.csi_volume_handle = handle.clone();
+        }
+        volume.labels = periods(&self.labels);
+        volume.claimless_hours = hours(&self.claimless_hours);
+        volume
+    }
+}
+
+impl FixtureClaim {
+    fn model(&self) -> ClaimModel {
+        let pods: Vec<&str> = self.pods.iter().map(String::as_str).collect();
+        let mut claim = ClaimModel::new(
+            &self.name,
+            &self.namespace,
+            &self.volume,
+            &pods,
+            hours(&self.hours),
+        );
+        claim.capacity_bytes = self.capacity_gib * GIB;
+        claim.usage_bytes = self.usage_gib * GIB;
+        claim.labels = periods(&self.labels);
+        claim
     }
 }
 
@@ -287,5 +404,82 @@ pods:
         assert_eq!(pod.labels, vec![("app".to_string(), "web".to_string())]);
         // No cost_categories given: koku's seed.
         assert_eq!(model.cost_category_patterns, koku_default_cost_categories());
+        assert!(model.volumes.is_empty() && model.operator_node_roles.is_empty());
+    }
+
+    #[test]
+    fn storage_roles_and_existing_nodes_become_the_model() {
+        let text = r#"
+description: "storage"
+year: 2026
+month: 9
+days: [1, 1]
+nodes:
+  - { name: alpha, cpu_cores: 4, memory_gib: 16, node_role: control-plane }
+  - { name: beta, cpu_cores: 2, memory_gib: 8 }
+pods:
+  - { name: p, namespace: web, node: alpha, hours: ["0-11"] }
+  - { name: p, namespace: web, node: beta, hours: ["12-23"] }
+volumes:
+  - { name: pv-1, request_gib: 20, labels: [{ from_hour: 0, labels: { app: db } }] }
+  - { name: pv-2, request_gib: 10, capacity_gib: 12, storage_class: fast, csi_driver: d, csi_volume_handle: h, claimless_hours: ["0-1", "5"] }
+claims:
+  - { name: data, namespace: web, volume: pv-1, pods: [p, ghost], hours: ["0-23"], capacity_gib: 5, usage_gib: 1.5 }
+existing_nodes:
+  - { node: alpha, resource_id: i-alpha, node_capacity_cpu_cores: 4, cluster_id: test-cluster, node_role: infra }
+  - { node: gone }
+"#;
+        let fixture: Fixture = serde_yaml::from_str(text).unwrap();
+        let model = fixture.model();
+        model.validate().unwrap();
+        assert_eq!(model.pods.len(), 2); // one pod that moves node
+        let (pv1, pv2) = (&model.volumes[0], &model.volumes[1]);
+        assert_eq!(
+            (pv1.request_bytes, pv1.capacity_bytes),
+            (20.0 * GIB, 20.0 * GIB)
+        );
+        assert_eq!(pv1.csi_volume_handle, "vol-pv-1");
+        assert_eq!(
+            pv1.labels[0].labels,
+            [("app".to_string(), "db".to_string())]
+        );
+        assert_eq!(pv2.capacity_bytes, 12.0 * GIB);
+        assert_eq!(
+            (
+                pv2.storage_class.as_str(),
+                pv2.csi_driver.as_str(),
+                pv2.csi_volume_handle.as_str()
+            ),
+            ("fast", "d", "h")
+        );
+        assert_eq!(pv2.claimless_hours, [0, 1, 5]);
+        let claim = &model.claims[0];
+        assert_eq!(claim.pods, ["p", "ghost"]);
+        assert_eq!(claim.hours.len(), 24);
+        assert_eq!(
+            (claim.capacity_bytes, claim.usage_bytes),
+            (5.0 * GIB, 1.5 * GIB)
+        );
+        assert_eq!(
+            model.operator_node_roles.into_iter().collect::<Vec<_>>(),
+            [("alpha".to_string(), "control-plane".to_string())]
+        );
+        assert_eq!(model.existing_nodes[0].node_role.as_deref(), Some("infra"));
+        assert_eq!(model.existing_nodes[0].node_capacity_cpu_cores, Some(4.0));
+        assert_eq!(model.existing_nodes[1].resource_id, None);
+    }
+
+    #[test]
+    fn every_fixture_file_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                count += 1;
+            }
+        }
+        assert!(count >= 9, "{count} fixtures");
     }
 }

@@ -12,7 +12,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use ocp_harness::bench;
 use ocp_harness::scenario::engine_config;
-use ocp_harness::synth::parquet_writer::{NAMESPACE_LABELS, NODE_LABELS, POD_USAGE};
+use ocp_harness::synth::parquet_writer::REPORT_TYPES;
 use ocp_harness::synth::{generate, table_dir, write_cluster, ClusterModel, Scale};
 use ocp_harness::testkit::fresh_schema;
 
@@ -35,10 +35,11 @@ enum Command {
     #[command(
         long_about = "Write a synthetic OpenShift cluster as the Parquet files koku's \
         MASU processor would have written to S3 after ingesting the cost-management-metrics-operator's \
-        daily reports: pod usage, node labels and namespace labels, hourly and daily tables, one \
-        file per day, under DIR/data/parquet/... exactly as in koku's bucket. Also writes \
-        DIR/engine.toml, an ocp-engine config that reads those files (source location \".\"), with \
-        the cluster's enabled tag keys and cost-category namespaces inline, so `ocp-engine \
+        daily reports: pod usage, storage usage, node labels and namespace labels, hourly and daily \
+        tables, one file per day, under DIR/data/parquet/... exactly as in koku's bucket. Also \
+        writes DIR/engine.toml, an ocp-engine config that reads those files (source location \
+        \".\"), with the cluster's enabled tag keys, cost-category namespaces and existing \
+        reporting_ocp_nodes rows inline, so `ocp-engine \
         --config DIR/engine.toml` needs no PostgreSQL catalog."
     )]
     Generate(GenerateArgs),
@@ -105,9 +106,11 @@ struct BenchArgs {
 #[derive(clap::Args)]
 struct GenerateArgs {
     /// Cluster size. tiny: 3 nodes, 4 namespaces, 12 pods, 3 days (2026-09-01..03), every pod
-    /// every hour. typical: 50 nodes, 25 namespaces, 500 pods, 30 days (September 2026), with
-    /// pods that run only part of the month, a few pods without a node, and node and namespace
-    /// labels that change mid-day. large: 250 nodes, 5000 pods, 30 days, for benchmarks.
+    /// every hour, a claim or two and a claimless volume. typical: 50 nodes, 25 namespaces, 500
+    /// pods, 30 days (September 2026), with pods that run only part of the month, a few pods
+    /// without a node, node and namespace labels that change mid-day, claims in every
+    /// namespace, shared, claimless and podless volumes, operator node roles and rows already
+    /// in reporting_ocp_nodes. large: 250 nodes, 5000 pods, 30 days, for benchmarks.
     #[arg(
         long,
         value_name = "SCALE",
@@ -301,7 +304,7 @@ fn run_bench(args: &BenchArgs) -> Result<(), String> {
 
 /// Deletes the `source=` folders this model writes to (hourly and daily, each report type).
 fn remove_previous(model: &ClusterModel, out: &Path) -> Result<(), String> {
-    for report_type in [POD_USAGE, NODE_LABELS, NAMESPACE_LABELS] {
+    for report_type in REPORT_TYPES {
         for daily in [false, true] {
             let month_dir = table_dir(
                 out,

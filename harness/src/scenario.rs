@@ -19,7 +19,8 @@ use crate::synth::{write_cluster, ClusterModel, Result as SynthResult};
 /// `reporting_ocpusagereportperiod.id` the embedded default and the tests give their rows.
 pub const REPORT_PERIOD_ID: i32 = 1;
 
-/// The model's catalog: its enabled tag keys and cost-category patterns.
+/// The model's catalog: its enabled tag keys, cost-category patterns and the rows already in
+/// `reporting_ocp_nodes` ([`ClusterModel::existing_nodes`]).
 pub fn inline_catalog(model: &ClusterModel) -> InlineCatalog {
     InlineCatalog {
         enabled_tag_keys: model.enabled_tag_keys.clone(),
@@ -31,6 +32,7 @@ pub fn inline_catalog(model: &ClusterModel) -> InlineCatalog {
                 cost_category_id: *id,
             })
             .collect(),
+        nodes: model.existing_nodes.clone(),
     }
 }
 
@@ -74,6 +76,7 @@ pub fn engine_request(model: &ClusterModel, location: &str, output: Output) -> R
         catalog: CatalogSource::Inline(inline_catalog(model)),
         postgres: None,
         output,
+        compatibility: Default::default(),
     }
 }
 
@@ -127,4 +130,21 @@ impl Scenario {
 /// Runs `request` with a hidden progress bar.
 pub async fn run_quietly(request: &RunRequest) -> EngineResult<RunReport> {
     run(request, &ScanProgress::hidden()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{generate, Scale};
+
+    #[test]
+    fn engine_toml_carries_the_existing_nodes() {
+        let model = generate(Scale::Typical, 42);
+        assert_eq!(model.existing_nodes.len(), 3);
+        let text = engine_config(&model).to_toml();
+        let back: ConfigFile = toml::from_str(&text).expect("engine.toml parses");
+        let catalog = back.catalog.expect("an inline catalog");
+        assert_eq!(catalog.nodes, model.existing_nodes);
+        assert_eq!(catalog.enabled_tag_keys, model.enabled_tag_keys);
+    }
 }

@@ -1,7 +1,8 @@
 //! The rows koku writes to Parquet for a [`ClusterModel`], computed the way koku's Python does.
 //!
 //! The path modelled (spec §1.1, §2.2, §2.3, §10.2, §10.3): the operator (or nise) writes one CSV
-//! row per (pod, hour) and one label row per (node or namespace, hour); koku splits the CSVs by
+//! row per (pod, hour), one storage row per (claim, mounting pod, hour) and per claimless volume
+//! hour, and one label row per (node or namespace, hour); koku splits the CSVs by
 //! day, sanitizes names (NUL removed, `html.escape`), turns label strings into JSON text, drops
 //! anomalous rows, adds the effective-usage columns, writes the hourly frame, and writes a daily
 //! frame made by pandas' `groupby(...).agg(...)` (sums with pandas' Kahan summation, in row order).
@@ -13,7 +14,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::model::{labels_at, usage_factor, ClusterModel, NodeModel};
+use super::model::{
+    labels_at, usage_factor, ClaimModel, ClusterModel, NodeModel, PodModel, VolumeModel,
+};
 
 /// One row of `openshift_pod_usage_line_items` (hourly), columns in file order (spec §10.2, plus
 /// the two effective-usage columns koku appends).
@@ -38,6 +41,9 @@ pub struct PodUsageHourlyRow {
     pub node_capacity_memory_bytes: f64,
     pub node_capacity_memory_byte_seconds: f64,
     pub pod_labels: String,
+    /// The operator's `node_role` (see [`ClusterModel::operator_node_roles`]); `None` is NULL.
+    /// The column is written only in files where some row has a value.
+    pub node_role: Option<String>,
     pub pod_effective_usage_cpu_core_seconds: f64,
     pub pod_effective_usage_memory_byte_seconds: f64,
 }
@@ -68,6 +74,53 @@ pub struct PodUsageDailyRow {
     pub node_capacity_memory_bytes: f64,
     pub node_capacity_memory_byte_seconds: f64,
     pub node_role: Option<String>,
+}
+
+/// One row of `openshift_storage_usage_line_items` (hourly), columns in file order (spec §10.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageUsageHourlyRow {
+    pub report_period_start: NaiveDateTime,
+    pub report_period_end: NaiveDateTime,
+    pub interval_start: NaiveDateTime,
+    pub interval_end: NaiveDateTime,
+    pub namespace: String,
+    pub pod: String,
+    pub node: String,
+    pub persistentvolumeclaim: String,
+    pub persistentvolume: String,
+    pub storageclass: String,
+    pub csi_driver: String,
+    pub csi_volume_handle: String,
+    pub persistentvolumeclaim_capacity_bytes: f64,
+    pub persistentvolumeclaim_capacity_byte_seconds: f64,
+    pub volume_request_storage_byte_seconds: f64,
+    pub persistentvolumeclaim_usage_byte_seconds: f64,
+    pub persistentvolume_labels: String,
+    pub persistentvolumeclaim_labels: String,
+}
+
+/// One row of `openshift_storage_usage_line_items_daily`: group keys, day, then aggregates
+/// (spec §2.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageUsageDailyRow {
+    pub namespace: String,
+    pub node: String,
+    pub pod: String,
+    pub persistentvolumeclaim: String,
+    pub persistentvolume: String,
+    pub storageclass: String,
+    pub csi_driver: String,
+    pub csi_volume_handle: String,
+    pub persistentvolume_labels: String,
+    pub persistentvolumeclaim_labels: String,
+    /// Midnight of the day.
+    pub interval_start: NaiveDateTime,
+    pub report_period_start: NaiveDateTime,
+    pub report_period_end: NaiveDateTime,
+    pub persistentvolumeclaim_capacity_bytes: f64,
+    pub persistentvolumeclaim_capacity_byte_seconds: f64,
+    pub volume_request_storage_byte_seconds: f64,
+    pub persistentvolumeclaim_usage_byte_seconds: f64,
 }
 
 /// One row of `openshift_node_labels_line_items` (hourly).
@@ -114,11 +167,14 @@ pub struct NamespaceLabelsDailyRow {
     pub report_period_end: NaiveDateTime,
 }
 
-/// All six tables koku writes for the pod report and the two label reports.
+/// All eight tables koku writes for the pod report, the storage report and the two label
+/// reports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KokuTables {
     pub pod_usage: Vec<PodUsageHourlyRow>,
     pub pod_usage_daily: Vec<PodUsageDailyRow>,
+    pub storage_usage: Vec<StorageUsageHourlyRow>,
+    pub storage_usage_daily: Vec<StorageUsageDailyRow>,
     pub node_labels: Vec<NodeLabelsHourlyRow>,
     pub node_labels_daily: Vec<NodeLabelsDailyRow>,
     pub namespace_labels: Vec<NamespaceLabelsHourlyRow>,
@@ -130,6 +186,8 @@ impl KokuTables {
     pub fn extend(&mut self, other: KokuTables) {
         self.pod_usage.extend(other.pod_usage);
         self.pod_usage_daily.extend(other.pod_usage_daily);
+        self.storage_usage.extend(other.storage_usage);
+        self.storage_usage_daily.extend(other.storage_usage_daily);
         self.node_labels.extend(other.node_labels);
         self.node_labels_daily.extend(other.node_labels_daily);
         self.namespace_labels.extend(other.namespace_labels);
@@ -153,7 +211,9 @@ pub fn koku_tables(model: &ClusterModel) -> KokuTables {
 ///
 /// - pod usage: one hourly row per (pod, present hour), ordered by hour then pod, minus rows
 ///   koku's anomaly filter drops (any metric > 1e18, spec §2.3); daily rows from
-///   [`pod_usage_daily`];
+///   [`pod_usage_daily`]; `node_role` as [`ClusterModel::operator_node_roles`] says;
+/// - storage usage: the rows of [`storage_usage_hourly`]; daily rows from
+///   [`storage_usage_daily`];
 /// - node labels: one hourly row per (node, hour) in which at least one pod on that node reports
 ///   (before the anomaly filter), with the labels in force; daily rows from [`node_labels_daily`];
 /// - namespace labels: the same per listed namespace, counting pods with or without a node.
@@ -210,6 +270,7 @@ pub fn koku_tables_for_day(model: &ClusterModel, day: u32) -> KokuTables {
             node_capacity_memory_bytes: memory,
             node_capacity_memory_byte_seconds: memory * 3600.0,
             pod_labels: pod_labels[i].clone(),
+            node_role: operator_node_role(model, &pod.node),
             pod_effective_usage_cpu_core_seconds: 0.0,
             pod_effective_usage_memory_byte_seconds: 0.0,
         };
@@ -226,6 +287,8 @@ pub fn koku_tables_for_day(model: &ClusterModel, day: u32) -> KokuTables {
         tables.pod_usage.push(row);
     }
     tables.pod_usage_daily = pod_usage_daily(&tables.pod_usage);
+    tables.storage_usage = storage_usage_hourly(model, day);
+    tables.storage_usage_daily = storage_usage_daily(&tables.storage_usage);
 
     for by_hour in present.chunk_by(|a, b| a.0 == b.0) {
         let hour = by_hour[0].0;
@@ -275,6 +338,140 @@ pub fn koku_tables_for_day(model: &ClusterModel, day: u32) -> KokuTables {
     tables.node_labels_daily = node_labels_daily(&tables.node_labels);
     tables.namespace_labels_daily = namespace_labels_daily(&tables.namespace_labels);
     tables
+}
+
+/// The `node_role` a pod-usage row on `node` carries: the node's sanitized operator value, or
+/// none for a pod without a node or a node without a value (see
+/// [`ClusterModel::operator_node_roles`]).
+fn operator_node_role(model: &ClusterModel, node: &str) -> Option<String> {
+    if node.is_empty() {
+        return None;
+    }
+    model
+        .operator_node_roles
+        .get(node)
+        .map(|role| sanitize_name(role))
+}
+
+/// The storage rows of day index `day`, ordered by hour, then volume (its claimless row), then
+/// claim and mounting pod, minus rows koku's anomaly filter drops (spec §2.3):
+///
+/// - per claim, hour in the claim's hours and mounting pod: capacity `capacity_bytes`, byte-
+///   seconds `capacity_bytes · 3600`, `request_bytes · 3600` of the bound volume and
+///   `usage_bytes · 3600`; `node` is the node of the model pod of that name and namespace that
+///   reports in that hour, else `""` (the summary never reads it, §2.2);
+/// - per volume and claimless hour: empty namespace, pod, claim and node, capacity the volume's
+///   `capacity_bytes`, request and usage 0.0, claim labels `{}` (§10.3).
+///
+/// Labels are those in force in the hour, through koku's conversion ([`koku_labels_json`]).
+pub fn storage_usage_hourly(model: &ClusterModel, day: u32) -> Vec<StorageUsageHourlyRow> {
+    let mut pods_by_name: HashMap<(&str, &str), Vec<&PodModel>> = HashMap::new();
+    for pod in &model.pods {
+        pods_by_name
+            .entry((pod.namespace.as_str(), pod.name.as_str()))
+            .or_default()
+            .push(pod);
+    }
+    let node_at = |namespace: &str, pod: &str, hour: u32| -> &str {
+        pods_by_name
+            .get(&(namespace, pod))
+            .and_then(|pods| pods.iter().find(|p| p.hours.binary_search(&hour).is_ok()))
+            .map_or("", |p| p.node.as_str())
+    };
+    let volumes: HashMap<&str, &VolumeModel> =
+        model.volumes.iter().map(|v| (v.name.as_str(), v)).collect();
+    let mut rows = Vec::new();
+    for hour in 24 * day..24 * day + 24 {
+        for volume in &model.volumes {
+            if volume.claimless_hours.binary_search(&hour).is_ok() {
+                rows.push(claimless_row(model, volume, hour));
+            }
+        }
+        for claim in &model.claims {
+            if claim.hours.binary_search(&hour).is_err() {
+                continue;
+            }
+            let volume = volumes[claim.volume.as_str()]; // listed (ClusterModel::validate)
+            for pod in &claim.pods {
+                let node = node_at(&claim.namespace, pod, hour);
+                rows.push(claim_row(model, volume, claim, pod, node, hour));
+            }
+        }
+    }
+    rows.retain(|r| !is_storage_anomalous(r));
+    rows
+}
+
+/// The row of one claim mounted by `pod` (on `node`) in `hour`.
+fn claim_row(
+    model: &ClusterModel,
+    volume: &VolumeModel,
+    claim: &ClaimModel,
+    pod: &str,
+    node: &str,
+    hour: u32,
+) -> StorageUsageHourlyRow {
+    let mut row = storage_row(model, volume, hour);
+    row.namespace = sanitize_name(&claim.namespace);
+    row.pod = sanitize_name(pod);
+    row.node = sanitize_name(node);
+    row.persistentvolumeclaim = sanitize_name(&claim.name);
+    row.persistentvolumeclaim_capacity_bytes = claim.capacity_bytes;
+    row.persistentvolumeclaim_capacity_byte_seconds = claim.capacity_bytes * 3600.0;
+    row.volume_request_storage_byte_seconds = volume.request_bytes * 3600.0;
+    row.persistentvolumeclaim_usage_byte_seconds = claim.usage_bytes * 3600.0;
+    row.persistentvolumeclaim_labels =
+        koku_labels_json(&operator_label_string(labels_at(&claim.labels, hour)));
+    row
+}
+
+/// The claimless row of `volume` in `hour` (§10.3 "A claimless volume ...").
+fn claimless_row(model: &ClusterModel, volume: &VolumeModel, hour: u32) -> StorageUsageHourlyRow {
+    let mut row = storage_row(model, volume, hour);
+    row.persistentvolumeclaim_capacity_bytes = volume.capacity_bytes;
+    row.persistentvolumeclaim_capacity_byte_seconds = volume.capacity_bytes * 3600.0;
+    row
+}
+
+/// The volume's part of a storage row in `hour`: timestamps, volume columns and PV labels;
+/// empty namespace, pod, node and claim, `{}` claim labels and zero metrics.
+fn storage_row(model: &ClusterModel, volume: &VolumeModel, hour: u32) -> StorageUsageHourlyRow {
+    let start = model.hour_start(hour);
+    StorageUsageHourlyRow {
+        report_period_start: model.report_period_start(),
+        report_period_end: model.report_period_end(),
+        interval_start: start,
+        interval_end: start + Duration::seconds(59 * 60 + 59),
+        namespace: String::new(),
+        pod: String::new(),
+        node: String::new(),
+        persistentvolumeclaim: String::new(),
+        persistentvolume: sanitize_name(&volume.name),
+        storageclass: sanitize_name(&volume.storage_class),
+        csi_driver: sanitize_name(&volume.csi_driver),
+        csi_volume_handle: sanitize_name(&volume.csi_volume_handle),
+        persistentvolumeclaim_capacity_bytes: 0.0,
+        persistentvolumeclaim_capacity_byte_seconds: 0.0,
+        volume_request_storage_byte_seconds: 0.0,
+        persistentvolumeclaim_usage_byte_seconds: 0.0,
+        persistentvolume_labels: koku_labels_json(&operator_label_string(labels_at(
+            &volume.labels,
+            hour,
+        ))),
+        persistentvolumeclaim_labels: koku_labels_json(""),
+    }
+}
+
+/// koku's anomaly filter on storage rows (spec §2.3): dropped if any metric is > 1e18.
+fn is_storage_anomalous(r: &StorageUsageHourlyRow) -> bool {
+    [
+        r.persistentvolumeclaim_capacity_bytes,
+        r.persistentvolumeclaim_capacity_byte_seconds,
+        r.volume_request_storage_byte_seconds,
+        r.persistentvolumeclaim_usage_byte_seconds,
+    ]
+    .iter()
+    .any(|&v| v > 1e18)
 }
 
 /// koku's anomaly filter (spec §2.3): a row is dropped if any listed metric is > 1e18.
@@ -334,12 +531,24 @@ struct PodDailyAcc {
     sums: [KahanSum; 10],
     cpu_cores: f64,
     memory_bytes: f64,
+    node_role: Option<String>,
+}
+
+/// pandas' `max` of a text column, skipping missing values.
+fn max_text(acc: &mut Option<String>, value: Option<&str>) {
+    if let Some(v) = value {
+        if acc.as_deref().is_none_or(|a| v > a) {
+            *acc = Some(v.to_string());
+        }
+    }
 }
 
 /// koku's daily pod frame from hourly rows: `groupby([namespace, node, pod, pod_labels,
 /// day(interval_start)])` with max of report_period_start/end and resource_id, sum of the eight
 /// pod_* second columns and of the two node capacity second columns, max of the two capacity
-/// columns, and `node_role` NULL. Rows come out sorted by the group key (pandas sorts groups).
+/// columns, and max of `node_role` (NULL when no hourly row has one: koku adds the column
+/// all-NULL when the CSV lacked it, §2.2). Rows come out sorted by the group key (pandas sorts
+/// groups).
 pub fn pod_usage_daily(hourly: &[PodUsageHourlyRow]) -> Vec<PodUsageDailyRow> {
     type Key = (String, String, String, String, NaiveDateTime);
     let mut groups: BTreeMap<Key, PodDailyAcc> = BTreeMap::new();
@@ -358,6 +567,7 @@ pub fn pod_usage_daily(hourly: &[PodUsageHourlyRow]) -> Vec<PodUsageDailyRow> {
             sums: [KahanSum::default(); 10],
             cpu_cores: f64::NAN,
             memory_bytes: f64::NAN,
+            node_role: None,
         });
         acc.report_period_start = acc.report_period_start.max(r.report_period_start);
         acc.report_period_end = acc.report_period_end.max(r.report_period_end);
@@ -381,6 +591,7 @@ pub fn pod_usage_daily(hourly: &[PodUsageHourlyRow]) -> Vec<PodUsageDailyRow> {
         }
         acc.cpu_cores = nan_max(acc.cpu_cores, r.node_capacity_cpu_cores);
         acc.memory_bytes = nan_max(acc.memory_bytes, r.node_capacity_memory_bytes);
+        max_text(&mut acc.node_role, r.node_role.as_deref());
     }
     groups
         .into_iter()
@@ -407,7 +618,87 @@ pub fn pod_usage_daily(hourly: &[PodUsageHourlyRow]) -> Vec<PodUsageDailyRow> {
                 node_capacity_cpu_core_seconds: s[8],
                 node_capacity_memory_bytes: a.memory_bytes,
                 node_capacity_memory_byte_seconds: s[9],
-                node_role: None,
+                node_role: a.node_role,
+            }
+        })
+        .collect()
+}
+
+/// The ten text group keys of koku's daily storage frame, in the spec's order (§2.2).
+type StorageKey = [String; 10];
+
+struct StorageDailyAcc {
+    report_period_start: NaiveDateTime,
+    report_period_end: NaiveDateTime,
+    capacity_bytes: f64,
+    sums: [KahanSum; 3],
+}
+
+/// koku's daily storage frame from hourly rows (spec §2.2): `groupby([namespace, node, pod,
+/// persistentvolumeclaim, persistentvolume, storageclass, csi_driver, csi_volume_handle,
+/// persistentvolume_labels, persistentvolumeclaim_labels, day(interval_start)])` with max of
+/// report_period_start/end and of `persistentvolumeclaim_capacity_bytes`, and sums (pandas'
+/// Kahan sums, in row order) of the capacity, request and usage byte-seconds. Rows come out
+/// sorted by the group key.
+pub fn storage_usage_daily(hourly: &[StorageUsageHourlyRow]) -> Vec<StorageUsageDailyRow> {
+    let mut groups: BTreeMap<(StorageKey, NaiveDateTime), StorageDailyAcc> = BTreeMap::new();
+    for r in hourly {
+        let key = [
+            &r.namespace,
+            &r.node,
+            &r.pod,
+            &r.persistentvolumeclaim,
+            &r.persistentvolume,
+            &r.storageclass,
+            &r.csi_driver,
+            &r.csi_volume_handle,
+            &r.persistentvolume_labels,
+            &r.persistentvolumeclaim_labels,
+        ]
+        .map(String::clone);
+        let acc = groups
+            .entry((key, midnight(r.interval_start)))
+            .or_insert_with(|| StorageDailyAcc {
+                report_period_start: r.report_period_start,
+                report_period_end: r.report_period_end,
+                capacity_bytes: f64::NAN,
+                sums: [KahanSum::default(); 3],
+            });
+        acc.report_period_start = acc.report_period_start.max(r.report_period_start);
+        acc.report_period_end = acc.report_period_end.max(r.report_period_end);
+        acc.capacity_bytes = nan_max(acc.capacity_bytes, r.persistentvolumeclaim_capacity_bytes);
+        let values = [
+            r.persistentvolumeclaim_capacity_byte_seconds,
+            r.volume_request_storage_byte_seconds,
+            r.persistentvolumeclaim_usage_byte_seconds,
+        ];
+        for (sum, v) in acc.sums.iter_mut().zip(values) {
+            sum.add(v);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((key, day), a)| {
+            let [namespace, node, pod, pvc, pv, storageclass, csi_driver, csi_volume_handle, pv_labels, pvc_labels] =
+                key;
+            StorageUsageDailyRow {
+                namespace,
+                node,
+                pod,
+                persistentvolumeclaim: pvc,
+                persistentvolume: pv,
+                storageclass,
+                csi_driver,
+                csi_volume_handle,
+                persistentvolume_labels: pv_labels,
+                persistentvolumeclaim_labels: pvc_labels,
+                interval_start: day,
+                report_period_start: a.report_period_start,
+                report_period_end: a.report_period_end,
+                persistentvolumeclaim_capacity_bytes: a.capacity_bytes,
+                persistentvolumeclaim_capacity_byte_seconds: a.sums[0].sum,
+                volume_request_storage_byte_seconds: a.sums[1].sum,
+                persistentvolumeclaim_usage_byte_seconds: a.sums[2].sum,
             }
         })
         .collect()
@@ -578,7 +869,39 @@ pub fn sanitize_name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::model::{LabelPeriod, NamespaceModel, PodModel, GIB};
+    use crate::synth::model::{LabelPeriod, NamespaceModel, GIB};
+
+    /// `one_pod_model(vec![0, 1])` (pod web-1 in shop on node-a, hours 0 and 1) plus:
+    /// - pv-1: 20 GiB request, label tier=gold; claim data-1 in shop, 5 GiB capacity, 3 GiB
+    ///   used, label app=db, mounted by web-1 and by ghost (no pod-usage rows), hours 0, 1, 2;
+    /// - pv-2: 10 GiB, claimless in hours 0 and 1.
+    fn storage_model() -> ClusterModel {
+        let mut m = one_pod_model(vec![0, 1]);
+        let mut pv1 = VolumeModel::new("pv-1", 20.0 * GIB);
+        pv1.labels = vec![LabelPeriod::new(0, &[("tier", "gold")])];
+        let mut pv2 = VolumeModel::new("pv-2", 10.0 * GIB);
+        pv2.claimless_hours = vec![0, 1];
+        let mut claim =
+            ClaimModel::new("data-1", "shop", "pv-1", &["web-1", "ghost"], vec![0, 1, 2]);
+        claim.capacity_bytes = 5.0 * GIB;
+        claim.usage_bytes = 3.0 * GIB;
+        claim.labels = vec![LabelPeriod::new(0, &[("app", "db")])];
+        m.volumes = vec![pv1, pv2];
+        m.claims = vec![claim];
+        m
+    }
+
+    /// (namespace, node, pod, pvc, pv) of a storage row.
+    fn storage_key(r: &StorageUsageDailyRow) -> [&str; 5] {
+        [
+            &r.namespace,
+            &r.node,
+            &r.pod,
+            &r.persistentvolumeclaim,
+            &r.persistentvolume,
+        ]
+        .map(String::as_str)
+    }
 
     fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -833,6 +1156,234 @@ mod tests {
         m.pods[0].memory_usage_bytes = 1e15; // 1800 * 1e15 = 1.8e18 > 1e18
         let t = koku_tables(&m);
         assert!(t.pod_usage.is_empty() && t.pod_usage_daily.is_empty());
+    }
+
+    #[test]
+    fn hand_computed_storage_rows() {
+        let m = storage_model();
+        assert_eq!(m.validate(), Ok(()));
+        let t = koku_tables(&m);
+        // Hours 0 and 1: pv-2's claimless row, then data-1 for web-1 and ghost; hour 2: data-1
+        // for web-1 and ghost → 3 + 3 + 2 rows.
+        assert_eq!(t.storage_usage.len(), 8);
+        let claimless = &t.storage_usage[0];
+        assert_eq!(claimless.persistentvolume, "pv-2");
+        for empty in [&claimless.namespace, &claimless.pod, &claimless.node] {
+            assert_eq!(empty, "");
+        }
+        assert_eq!(claimless.persistentvolumeclaim, "");
+        assert_eq!(claimless.persistentvolumeclaim_capacity_bytes, 10.0 * GIB);
+        // 10 * 2^30 * 3600 = 38_654_705_664_000; request and usage empty → 0.0 (§10.3).
+        assert_eq!(
+            claimless.persistentvolumeclaim_capacity_byte_seconds,
+            38_654_705_664_000.0
+        );
+        assert_eq!(claimless.volume_request_storage_byte_seconds, 0.0);
+        assert_eq!(claimless.persistentvolumeclaim_usage_byte_seconds, 0.0);
+        assert_eq!(claimless.persistentvolumeclaim_labels, "{}");
+        assert_eq!(claimless.storageclass, "gp3-csi");
+        assert_eq!(claimless.csi_volume_handle, "vol-pv-2");
+
+        let web = &t.storage_usage[1];
+        assert_eq!(
+            (web.namespace.as_str(), web.pod.as_str(), web.node.as_str()),
+            ("shop", "web-1", "node-a")
+        );
+        assert_eq!(web.interval_end, ts("2026-09-01 00:59:59"));
+        assert_eq!(web.persistentvolumeclaim_capacity_bytes, 5_368_709_120.0); // 5 * 2^30
+                                                                               // 5 * 2^30 * 3600, 20 * 2^30 * 3600 (the PV's request), 3 * 2^30 * 3600.
+        assert_eq!(
+            web.persistentvolumeclaim_capacity_byte_seconds,
+            19_327_352_832_000.0
+        );
+        assert_eq!(
+            web.volume_request_storage_byte_seconds,
+            77_309_411_328_000.0
+        );
+        assert_eq!(
+            web.persistentvolumeclaim_usage_byte_seconds,
+            11_596_411_699_200.0
+        );
+        assert_eq!(web.persistentvolume_labels, r#"{"tier": "gold"}"#);
+        assert_eq!(web.persistentvolumeclaim_labels, r#"{"app": "db"}"#);
+        // ghost has no pod in the model; web-1 does not run in hour 2: no node.
+        assert_eq!(t.storage_usage[2].pod, "ghost");
+        assert_eq!(t.storage_usage[2].node, "");
+        assert_eq!(t.storage_usage[6].pod, "web-1");
+        assert_eq!(t.storage_usage[6].node, "");
+    }
+
+    #[test]
+    fn storage_daily_groups_by_pod_node_and_labels_and_sums_byte_seconds() {
+        let t = koku_tables(&storage_model());
+        let keys: Vec<[&str; 5]> = t.storage_usage_daily.iter().map(storage_key).collect();
+        // Sorted by (namespace, node, pod, ...): the claimless row (namespace ""), then shop's
+        // rows with node "" (ghost, web-1 in hour 2) before node-a.
+        assert_eq!(
+            keys,
+            [
+                ["", "", "", "", "pv-2"],
+                ["shop", "", "ghost", "data-1", "pv-1"],
+                ["shop", "", "web-1", "data-1", "pv-1"],
+                ["shop", "node-a", "web-1", "data-1", "pv-1"],
+            ]
+        );
+        let d = &t.storage_usage_daily;
+        // Claimless: 2 hours * 10 GiB * 3600.
+        assert_eq!(
+            d[0].persistentvolumeclaim_capacity_byte_seconds,
+            77_309_411_328_000.0
+        );
+        assert_eq!(d[0].volume_request_storage_byte_seconds, 0.0);
+        // ghost: 3 hours; capacity bytes is a max (5 GiB), not a sum.
+        assert_eq!(d[1].persistentvolumeclaim_capacity_bytes, 5.0 * GIB);
+        assert_eq!(
+            d[1].persistentvolumeclaim_capacity_byte_seconds,
+            3.0 * 19_327_352_832_000.0
+        );
+        assert_eq!(
+            d[1].volume_request_storage_byte_seconds,
+            3.0 * 77_309_411_328_000.0
+        );
+        assert_eq!(
+            d[1].persistentvolumeclaim_usage_byte_seconds,
+            3.0 * 11_596_411_699_200.0
+        );
+        // web-1 on node-a: hours 0 and 1; on no node: hour 2.
+        assert_eq!(
+            d[3].persistentvolumeclaim_usage_byte_seconds,
+            23_192_823_398_400.0
+        );
+        assert_eq!(
+            d[2].persistentvolumeclaim_usage_byte_seconds,
+            11_596_411_699_200.0
+        );
+        assert_eq!(d[3].interval_start, ts("2026-09-01 00:00:00"));
+        assert_eq!(d[3].report_period_end, ts("2026-10-01 00:00:00"));
+        assert_eq!(d[3].csi_driver, "ebs.csi.aws.com");
+        assert_eq!(d[3].persistentvolume_labels, r#"{"tier": "gold"}"#);
+    }
+
+    #[test]
+    fn storage_daily_splits_on_label_change_and_day() {
+        let mut m = storage_model();
+        m.claims[0].hours = (0..48).collect();
+        m.claims[0].pods = vec!["ghost".into()];
+        m.claims[0]
+            .labels
+            .push(LabelPeriod::new(30, &[("app", "cache")]));
+        let t = koku_tables(&m);
+        let ghost: Vec<(String, String, f64)> = t
+            .storage_usage_daily
+            .iter()
+            .filter(|r| r.pod == "ghost")
+            .map(|r| {
+                (
+                    r.interval_start.date().to_string(),
+                    r.persistentvolumeclaim_labels.clone(),
+                    r.persistentvolumeclaim_usage_byte_seconds / (3.0 * GIB * 3600.0),
+                )
+            })
+            .collect();
+        // Day 1: 24 hours of app=db; day 2: hours 24-29 app=db, 30-47 app=cache.
+        assert_eq!(
+            ghost,
+            [
+                ("2026-09-01".into(), r#"{"app": "db"}"#.into(), 24.0),
+                ("2026-09-02".into(), r#"{"app": "cache"}"#.into(), 18.0),
+                ("2026-09-02".into(), r#"{"app": "db"}"#.into(), 6.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pod_that_moves_node_gives_a_row_per_node() {
+        // web-1 runs on node-a in hours 0-11, then on node-b in hours 12-23; its claim reports
+        // all day: pod usage and storage each get one daily row per node.
+        let mut m = storage_model();
+        let mut node_b = m.nodes[0].clone();
+        node_b.name = "node-b".into();
+        node_b.resource_id = "i-0def".into();
+        m.nodes.push(node_b);
+        m.pods[0].hours = (0..12).collect();
+        let mut moved = m.pods[0].clone();
+        moved.node = "node-b".into();
+        moved.hours = (12..24).collect();
+        m.pods.push(moved);
+        m.claims[0].pods = vec!["web-1".into()];
+        m.claims[0].hours = (0..24).collect();
+        assert_eq!(m.validate(), Ok(()));
+        let t = koku_tables(&m);
+        let pod_nodes: Vec<(&str, &str)> = t
+            .pod_usage_daily
+            .iter()
+            .map(|r| (r.node.as_str(), r.resource_id.as_str()))
+            .collect();
+        assert_eq!(pod_nodes, [("node-a", "i-0abc"), ("node-b", "i-0def")]);
+        let storage: Vec<(&str, f64)> = t
+            .storage_usage_daily
+            .iter()
+            .filter(|r| r.pod == "web-1")
+            .map(|r| {
+                let hours = r.persistentvolumeclaim_capacity_byte_seconds / (5.0 * GIB * 3600.0);
+                (r.node.as_str(), hours)
+            })
+            .collect();
+        assert_eq!(storage, [("node-a", 12.0), ("node-b", 12.0)]);
+    }
+
+    #[test]
+    fn anomalous_storage_rows_are_dropped() {
+        let mut m = storage_model();
+        m.claims[0].usage_bytes = 1e15; // 1e15 * 3600 = 3.6e18 > 1e18
+        let t = koku_tables(&m);
+        assert!(t.storage_usage.iter().all(|r| r.persistentvolume == "pv-2"));
+        assert_eq!(t.storage_usage.len(), 2);
+    }
+
+    #[test]
+    fn storage_names_are_sanitized() {
+        let mut m = storage_model();
+        m.volumes[1].storage_class = "fast&cheap".into();
+        let t = koku_tables(&m);
+        assert_eq!(t.storage_usage[0].storageclass, "fast&amp;cheap");
+    }
+
+    #[test]
+    fn node_role_from_the_operator() {
+        // No roles sent: no value hourly, NULL daily (koku adds the column all-NULL, §2.2).
+        let mut m = one_pod_model(vec![0, 1]);
+        m.pods.push(PodModel::new("batch-1", "shop", "", vec![0]));
+        let t = koku_tables(&m);
+        assert!(t.pod_usage.iter().all(|r| r.node_role.is_none()));
+        assert!(t.pod_usage_daily.iter().all(|r| r.node_role.is_none()));
+        // Sent for node-a (sanitized like a name); a pod without a node gets none.
+        m.operator_node_roles
+            .insert("node-a".into(), "control-plane&x".into());
+        let t = koku_tables(&m);
+        let daily: Vec<(&str, Option<&str>)> = t
+            .pod_usage_daily
+            .iter()
+            .map(|r| (r.pod.as_str(), r.node_role.as_deref()))
+            .collect();
+        assert_eq!(
+            daily,
+            [("batch-1", None), ("web-1", Some("control-plane&amp;x"))]
+        );
+        // The daily value is pandas' max over the group's hourly values, NULLs skipped.
+        let mut rows = t.pod_usage.clone();
+        rows.retain(|r| r.pod == "web-1");
+        rows[0].node_role = Some("infra".into());
+        rows[1].node_role = None;
+        assert_eq!(
+            pod_usage_daily(&rows)[0].node_role.as_deref(),
+            Some("infra")
+        );
+        rows[1].node_role = Some("master".into());
+        assert_eq!(
+            pod_usage_daily(&rows)[0].node_role.as_deref(),
+            Some("master")
+        );
     }
 
     #[test]

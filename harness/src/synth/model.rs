@@ -1,22 +1,26 @@
 //! The cluster model: what a synthetic OpenShift cluster looks like, as plain data.
 //!
-//! The model says which nodes, namespaces and pods exist, which hours each pod reports in and what
-//! it uses. It knows nothing of Parquet or of koku's row shapes ([`super::koku_tables`] derives
-//! those). Tests build models by hand for hand-computed cases; [`generate`] builds realistic ones
-//! from a [`Scale`] and a seed.
+//! The model says which nodes, namespaces, pods, volumes and claims exist, which hours each pod
+//! and claim reports in and what it uses, and which node roles the operator and koku's node table
+//! hold. It knows nothing of Parquet or of koku's row shapes (the module
+//! [`koku_tables`](mod@super::koku_tables) derives those). Tests build models by hand for
+//! hand-computed cases; [`generate`] builds realistic ones from a [`Scale`] and a seed.
 //!
 //! Hours are counted from the first hour (00:00) of `first_day`: hour `h` starts at
 //! `first_day 00:00 + h hours`, so day index `d` covers hours `24*d .. 24*d + 24`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use ocp_engine::config::NodeRecord;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
+
+use super::volumes_and_roles::{add_existing_nodes, add_operator_roles, add_volumes, ExtrasShape};
 
 /// 2^30 bytes: koku's "gigabyte" (spec §0.1).
 pub const GIB: f64 = 1_073_741_824.0;
@@ -137,6 +141,96 @@ impl PodModel {
     }
 }
 
+/// A persistent volume (PV). Its rows reach koku only through the storage report: one row per
+/// hour for each claim bound to it and each pod mounting that claim (see [`ClaimModel`]), plus one
+/// claimless row in each of its `claimless_hours` (spec §10.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VolumeModel {
+    /// PV name, unique among the model's volumes and not empty.
+    pub name: String,
+    pub storage_class: String,
+    pub csi_driver: String,
+    pub csi_volume_handle: String,
+    /// The volume's size in bytes: the `persistentvolumeclaim_capacity_bytes` of its claimless
+    /// rows. nise has a single size per volume, its "volume request", and writes that there
+    /// (§10.3); a model mirrors nise with `capacity_bytes == request_bytes`.
+    pub capacity_bytes: f64,
+    /// The PV-level request in bytes, repeated on the row of every claim bound to the volume
+    /// (`volume_request_storage_byte_seconds = request_bytes · 3600` per hour, §10.3).
+    pub request_bytes: f64,
+    /// PV labels over time; see [`LabelPeriod`].
+    pub labels: Vec<LabelPeriod>,
+    /// Strictly increasing hours (< [`ClusterModel::num_hours`]) in which the volume reports
+    /// without a claim: one row with empty namespace, pod and claim, capacity
+    /// `capacity_bytes · 3600` byte-seconds, request and usage 0 (nise leaves them empty and
+    /// koku's `safe_float` makes them 0.0, §2.3, §10.3).
+    pub claimless_hours: Vec<u32>,
+}
+
+impl VolumeModel {
+    /// A volume of `request_bytes` (capacity the same, as nise writes it) with storage class
+    /// `gp3-csi`, driver `ebs.csi.aws.com`, handle `vol-<name>`, no labels and no claimless hours.
+    pub fn new(name: &str, request_bytes: f64) -> Self {
+        VolumeModel {
+            name: name.to_string(),
+            storage_class: "gp3-csi".to_string(),
+            csi_driver: "ebs.csi.aws.com".to_string(),
+            csi_volume_handle: format!("vol-{name}"),
+            capacity_bytes: request_bytes,
+            request_bytes,
+            labels: Vec::new(),
+            claimless_hours: Vec::new(),
+        }
+    }
+}
+
+/// A persistent volume claim (PVC) bound to a [`VolumeModel`] and mounted by one or more pods.
+///
+/// In each of its `hours` the claim gives one storage row per mounting pod (as the operator
+/// reports per pod and claim), with `capacity_bytes · 3600` capacity byte-seconds, the volume's
+/// `request_bytes · 3600` request byte-seconds and `usage_bytes · 3600` usage byte-seconds
+/// (full hours, §10.3). The pods are names in the claim's namespace and need not be pods of the
+/// model: a pod without a pod-usage row that day is how a claim ends up with no node in the
+/// summary (§6.3). A claim mounted by pods on several nodes (a shared, RWX volume) or by a pod
+/// that moves node gives the volume a node count above 1 (§6.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimModel {
+    /// PVC name, not empty; (namespace, name) is unique among the model's claims.
+    pub name: String,
+    /// Not empty.
+    pub namespace: String,
+    /// Name of the bound volume, one of [`ClusterModel::volumes`].
+    pub volume: String,
+    /// Distinct names of the pods mounting the claim, at least one.
+    pub pods: Vec<String>,
+    /// `persistentvolumeclaim_capacity_bytes`.
+    pub capacity_bytes: f64,
+    /// Bytes used in every present hour.
+    pub usage_bytes: f64,
+    /// PVC labels over time; see [`LabelPeriod`].
+    pub labels: Vec<LabelPeriod>,
+    /// Strictly increasing hour indexes (< [`ClusterModel::num_hours`]) in which the claim
+    /// reports.
+    pub hours: Vec<u32>,
+}
+
+impl ClaimModel {
+    /// A claim on `volume` in `namespace`, mounted by `pods` in `hours`, with capacity and usage
+    /// 0 and no labels: tests fill in what they need.
+    pub fn new(name: &str, namespace: &str, volume: &str, pods: &[&str], hours: Vec<u32>) -> Self {
+        ClaimModel {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            volume: volume.to_string(),
+            pods: pods.iter().map(|p| p.to_string()).collect(),
+            capacity_bytes: 0.0,
+            usage_bytes: 0.0,
+            labels: Vec::new(),
+            hours,
+        }
+    }
+}
+
 /// A whole synthetic cluster for one source and a range of days within one month.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterModel {
@@ -155,7 +249,26 @@ pub struct ClusterModel {
     pub last_day: u32,
     pub nodes: Vec<NodeModel>,
     pub namespaces: Vec<NamespaceModel>,
+    /// Pods. A pod that moves node is several entries with the same name and namespace, one per
+    /// node, each with the hours it ran there (koku's daily table then has one row per node).
     pub pods: Vec<PodModel>,
+    /// Persistent volumes; none means koku has no storage table (`storage_exists` false, §1.3).
+    pub volumes: Vec<VolumeModel>,
+    /// Persistent volume claims, each bound to one of `volumes`.
+    pub claims: Vec<ClaimModel>,
+    /// The `node_role` values the operator sent, by node name (any text: `master`, `infra`,
+    /// `worker`, `control-plane`, `""`, ...). Empty: the operator's pod report has no
+    /// `node_role` column (nise's has none, §10.2) and koku's daily table gets an all-NULL one
+    /// (§2.2). Otherwise the hourly pod table has the column: rows on a listed node carry its
+    /// value, other rows (other nodes, pods without a node) NULL, and the daily table the max
+    /// per group. A CSV cannot hold NULL: an operator that sends the column writes `""` for a
+    /// node without a role, which koku keeps as `''` (§2.3) and records as that node's role,
+    /// shadowing its own fallback (§6.4); map such a node to `""` to model that. Names that are
+    /// not nodes of the model are allowed and never written.
+    pub operator_node_roles: BTreeMap<String, String>,
+    /// Rows already in koku's `reporting_ocp_nodes` before the run, of any cluster of the tenant
+    /// (catalog, not Parquet; §2.4, §6.4).
+    pub existing_nodes: Vec<NodeRecord>,
     /// Whether the operator sent node-label reports (else no node-label tables are written).
     pub write_node_labels: bool,
     /// Whether the operator sent namespace-label reports.
@@ -178,7 +291,8 @@ pub fn koku_default_cost_categories() -> Vec<(String, i32)> {
 impl ClusterModel {
     /// An empty cluster for days `first_day..=last_day` of `year-month`: account `org1234567`,
     /// a fixed source UUID, cluster `test-cluster`, both label reports on, no enabled keys and
-    /// koku's default cost categories. Tests add nodes, namespaces and pods.
+    /// koku's default cost categories, no volumes, no operator node roles and an empty
+    /// `reporting_ocp_nodes`. Tests add nodes, namespaces, pods and volumes.
     pub fn empty(year: i32, month: u32, first_day: u32, last_day: u32) -> Self {
         ClusterModel {
             account: "org1234567".to_string(),
@@ -192,6 +306,10 @@ impl ClusterModel {
             nodes: Vec::new(),
             namespaces: Vec::new(),
             pods: Vec::new(),
+            volumes: Vec::new(),
+            claims: Vec::new(),
+            operator_node_roles: BTreeMap::new(),
+            existing_nodes: Vec::new(),
             write_node_labels: true,
             write_namespace_labels: true,
             enabled_tag_keys: Vec::new(),
@@ -259,11 +377,30 @@ impl ClusterModel {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// The volume called `name`, if the model has one.
+    pub fn volume(&self, name: &str) -> Option<&VolumeModel> {
+        self.volumes.iter().find(|v| v.name == name)
+    }
+
     /// Checks the rules the rest of the module relies on: a real date range within one month;
     /// unique, non-empty node names; unique namespace names; valid label periods; every pod on
     /// `""` or a listed node, with strictly increasing hours below `num_hours`, `pod_seconds` in
-    /// `0..=3600` and `usage_variation` in `[0, 1]`. Returns the first broken rule.
+    /// `0..=3600` and `usage_variation` in `[0, 1]`; unique, non-empty volume names; claims with
+    /// a name and namespace unique together, bound to a listed volume, mounted by at least one
+    /// pod (no pod twice); finite, non-negative byte amounts; strictly increasing claim and
+    /// claimless hours below `num_hours`; `existing_nodes` with distinct identities. Returns the
+    /// first broken rule.
     pub fn validate(&self) -> Result<(), String> {
+        self.check_dates()?;
+        let nodes = self.check_nodes()?;
+        self.check_namespaces()?;
+        self.check_pods(&nodes)?;
+        let volumes = self.check_volumes()?;
+        self.check_claims(&volumes)?;
+        self.check_existing_nodes()
+    }
+
+    fn check_dates(&self) -> Result<(), String> {
         if !(1..=12).contains(&self.month) {
             return Err(format!("month {} is not 1..=12", self.month));
         }
@@ -279,7 +416,11 @@ impl ClusterModel {
                 self.last_day, self.year, self.month
             ));
         }
-        let hours = self.num_hours();
+        Ok(())
+    }
+
+    /// The node names, after checking them and their labels.
+    fn check_nodes(&self) -> Result<BTreeSet<&str>, String> {
         let mut names = BTreeSet::new();
         for node in &self.nodes {
             if node.name.is_empty() {
@@ -290,28 +431,27 @@ impl ClusterModel {
             }
             check_periods(&node.labels).map_err(|e| format!("node {}: {e}", node.name))?;
         }
-        let mut ns_names = BTreeSet::new();
+        Ok(names)
+    }
+
+    fn check_namespaces(&self) -> Result<(), String> {
+        let mut names = BTreeSet::new();
         for ns in &self.namespaces {
-            if !ns_names.insert(ns.name.as_str()) {
+            if !names.insert(ns.name.as_str()) {
                 return Err(format!("namespace {} is listed twice", ns.name));
             }
             check_periods(&ns.labels).map_err(|e| format!("namespace {}: {e}", ns.name))?;
         }
+        Ok(())
+    }
+
+    fn check_pods(&self, nodes: &BTreeSet<&str>) -> Result<(), String> {
         for pod in &self.pods {
             let what = format!("pod {}/{}", pod.namespace, pod.name);
-            if !pod.node.is_empty() && !names.contains(pod.node.as_str()) {
+            if !pod.node.is_empty() && !nodes.contains(pod.node.as_str()) {
                 return Err(format!("{what} runs on unknown node {}", pod.node));
             }
-            if pod.hours.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(format!("{what}: hours are not strictly increasing"));
-            }
-            if let Some(&last) = pod.hours.last() {
-                if last >= hours {
-                    return Err(format!(
-                        "{what}: hour {last} is outside the model's {hours} hours"
-                    ));
-                }
-            }
+            check_hours(&pod.hours, self.num_hours()).map_err(|e| format!("{what}: {e}"))?;
             if !(0.0..=3600.0).contains(&pod.pod_seconds) {
                 return Err(format!(
                     "{what}: pod_seconds {} not in 0..=3600",
@@ -326,6 +466,97 @@ impl ClusterModel {
             }
         }
         Ok(())
+    }
+
+    /// The volume names, after checking the volumes.
+    fn check_volumes(&self) -> Result<BTreeSet<&str>, String> {
+        let mut names = BTreeSet::new();
+        for volume in &self.volumes {
+            if volume.name.is_empty() {
+                return Err("a volume has an empty name".to_string());
+            }
+            if !names.insert(volume.name.as_str()) {
+                return Err(format!("volume {} is listed twice", volume.name));
+            }
+            let what = format!("volume {}", volume.name);
+            check_bytes(&what, "capacity", volume.capacity_bytes)?;
+            check_bytes(&what, "request", volume.request_bytes)?;
+            check_periods(&volume.labels).map_err(|e| format!("{what}: {e}"))?;
+            check_hours(&volume.claimless_hours, self.num_hours())
+                .map_err(|e| format!("{what}: claimless {e}"))?;
+        }
+        Ok(names)
+    }
+
+    fn check_claims(&self, volumes: &BTreeSet<&str>) -> Result<(), String> {
+        let mut names = BTreeSet::new();
+        for claim in &self.claims {
+            let what = format!("claim {}/{}", claim.namespace, claim.name);
+            if claim.name.is_empty() || claim.namespace.is_empty() {
+                return Err(format!("{what}: a claim needs a name and a namespace"));
+            }
+            if !names.insert((claim.namespace.as_str(), claim.name.as_str())) {
+                return Err(format!("{what} is listed twice"));
+            }
+            if !volumes.contains(claim.volume.as_str()) {
+                return Err(format!(
+                    "{what} is bound to unknown volume {}",
+                    claim.volume
+                ));
+            }
+            let pods: BTreeSet<&str> = claim.pods.iter().map(String::as_str).collect();
+            if pods.is_empty() || pods.len() != claim.pods.len() {
+                return Err(format!("{what}: pods must be at least one, none twice"));
+            }
+            check_bytes(&what, "capacity", claim.capacity_bytes)?;
+            check_bytes(&what, "usage", claim.usage_bytes)?;
+            check_periods(&claim.labels).map_err(|e| format!("{what}: {e}"))?;
+            check_hours(&claim.hours, self.num_hours()).map_err(|e| format!("{what}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// koku looks a `reporting_ocp_nodes` row up by (node, resource_id, node_capacity_cpu_cores,
+    /// cluster) before creating one (§6.4), so it never holds two rows of one identity; with two,
+    /// which one gets the run's role is undefined.
+    fn check_existing_nodes(&self) -> Result<(), String> {
+        let mut identities = BTreeSet::new();
+        for row in &self.existing_nodes {
+            let cores = row.node_capacity_cpu_cores.map(f64::to_bits);
+            let identity = (&row.node, &row.resource_id, cores, &row.cluster_id);
+            if !identities.insert(identity) {
+                return Err(format!(
+                    "reporting_ocp_nodes row of node {} is listed twice with the same \
+                     (node, resource_id, node_capacity_cpu_cores, cluster_id)",
+                    row.node
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hours must be strictly increasing and below `num_hours`.
+fn check_hours(hours: &[u32], num_hours: u32) -> Result<(), String> {
+    if hours.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("hours are not strictly increasing".to_string());
+    }
+    match hours.last() {
+        Some(&last) if last >= num_hours => Err(format!(
+            "hour {last} is outside the model's {num_hours} hours"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A byte amount must be finite and not negative.
+fn check_bytes(what: &str, name: &str, bytes: f64) -> Result<(), String> {
+    if bytes.is_finite() && bytes >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: {name} {bytes} bytes is not a finite amount >= 0"
+        ))
     }
 }
 
@@ -366,12 +597,16 @@ fn splitmix64(x: u64) -> u64 {
 /// How big a generated cluster is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scale {
-    /// 3 nodes, 4 namespaces, 12 pods, 2026-09-01..03, every pod every hour, no label changes.
+    /// 3 nodes, 4 namespaces, 12 pods, 2026-09-01..03, every pod every hour, no label changes;
+    /// 1–2 claims in one namespace and one claimless volume.
     Tiny,
     /// 50 nodes, 25 namespaces, 500 pods, 2026-09-01..30, sparse hours, pods without a node,
-    /// labels changing within a day.
+    /// labels changing within a day; 1–2 claims per namespace, 2 shared volumes, 3 claimless
+    /// volumes, 2 claims whose pod never reports, 5 nodes with an operator `node_role`, 3 rows
+    /// already in `reporting_ocp_nodes`.
     Typical,
-    /// 250 nodes, 100 namespaces, 5000 pods, 2026-09-01..30, same shape as `Typical`.
+    /// 250 nodes, 100 namespaces, 5000 pods, 2026-09-01..30, same shape as `Typical` with 6
+    /// shared, 10 claimless and 5 podless volumes and 20 operator roles.
     Large,
 }
 
@@ -418,6 +653,7 @@ struct Shape {
     nodeless_pods: usize,
     sparse_fraction: f64,
     label_changes: bool,
+    extras: ExtrasShape,
 }
 
 fn shape(scale: Scale) -> Shape {
@@ -433,6 +669,14 @@ fn shape(scale: Scale) -> Shape {
             nodeless_pods: 0,
             sparse_fraction: 0.0,
             label_changes: false,
+            extras: ExtrasShape {
+                claim_namespaces: 1,
+                shared_volumes: 0,
+                claimless_volumes: 1,
+                podless_claims: 0,
+                operator_roles: 0,
+                existing_nodes: false,
+            },
         },
         Scale::Typical => Shape {
             nodes: 50,
@@ -445,6 +689,14 @@ fn shape(scale: Scale) -> Shape {
             nodeless_pods: 4,
             sparse_fraction: 0.3,
             label_changes: true,
+            extras: ExtrasShape {
+                claim_namespaces: 25,
+                shared_volumes: 2,
+                claimless_volumes: 3,
+                podless_claims: 2,
+                operator_roles: 5,
+                existing_nodes: true,
+            },
         },
         Scale::Large => Shape {
             nodes: 250,
@@ -457,6 +709,14 @@ fn shape(scale: Scale) -> Shape {
             nodeless_pods: 20,
             sparse_fraction: 0.3,
             label_changes: true,
+            extras: ExtrasShape {
+                claim_namespaces: 100,
+                shared_volumes: 6,
+                claimless_volumes: 10,
+                podless_claims: 5,
+                operator_roles: 20,
+                existing_nodes: true,
+            },
         },
     }
 }
@@ -512,6 +772,13 @@ fn kv(k: &str, v: &str) -> (String, String) {
 /// See [`Scale`] for the sizes; `Typical` and `Large` add sparse hours for about 30% of the pods,
 /// a few pods without a node, and two nodes and two namespaces whose labels change mid-day (one
 /// in an enabled key, one in a disabled key).
+///
+/// Volumes, claims, operator node roles and `reporting_ocp_nodes` rows come from a second
+/// stream (ChaCha8 seeded with `seed ^` [`EXTRAS_STREAM`]) after the pods, so that the pods are
+/// those generated before storage existed: claims are mounted by pods of their namespace and
+/// report in those pods' hours; shared volumes are RWX claims mounted on two or three nodes or
+/// volumes bound by claims in two namespaces; claimless and podless volumes report every hour;
+/// operator roles go to workers and include `control-plane` and `""`.
 pub fn generate(scale: Scale, seed: u64) -> ClusterModel {
     let shape = shape(scale);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -755,9 +1022,16 @@ pub fn generate(scale: Scale, seed: u64) -> ClusterModel {
             usage_variation,
         });
     }
+    let mut extras_rng = ChaCha8Rng::seed_from_u64(seed ^ EXTRAS_STREAM);
+    add_volumes(&mut model, &shape.extras, &mut extras_rng);
+    add_operator_roles(&mut model, &workers, &shape.extras, &mut extras_rng);
+    add_existing_nodes(&mut model, masters[0], infra[0], &shape.extras);
     debug_assert_eq!(model.validate(), Ok(()));
     model
 }
+
+/// Mixed into the seed of the stream that draws volumes and roles (see [`generate`]).
+pub const EXTRAS_STREAM: u64 = 0x5707_a6e0_0000_0001;
 
 fn round_to(x: f64, scale: f64) -> f64 {
     (x * scale).round() / scale
@@ -1002,27 +1276,203 @@ mod tests {
         let m = generate(Scale::Large, 3);
         assert_eq!(m.validate(), Ok(()));
         assert_eq!((m.nodes.len(), m.pods.len(), m.num_days()), (250, 5000, 30));
+        assert_eq!(m.operator_node_roles.len(), 20);
+        assert_eq!(count_claimless(&m), 10);
+    }
+
+    fn count_claimless(m: &ClusterModel) -> usize {
+        m.volumes
+            .iter()
+            .filter(|v| !v.claimless_hours.is_empty())
+            .count()
     }
 
     #[test]
-    fn validate_rejects_broken_models() {
-        let mut m = ClusterModel::empty(2026, 2, 1, 29);
-        assert!(m.validate().unwrap_err().contains("does not exist"));
-        m.last_day = 28;
+    fn tiny_storage_and_roles() {
+        for seed in 0..20 {
+            let m = generate(Scale::Tiny, seed);
+            // 1-2 claims in the last namespace, each on its own volume, mounted by one pod of
+            // that namespace and reporting in its hours; one claimless volume.
+            let last = &m.namespaces[3].name;
+            assert!((1..=2).contains(&m.claims.len()));
+            for claim in &m.claims {
+                assert_eq!(&claim.namespace, last);
+                let pod = m.pods.iter().find(|p| p.name == claim.pods[0]).unwrap();
+                assert_eq!((&pod.namespace, &pod.hours), (last, &claim.hours));
+                assert_eq!(
+                    claim.capacity_bytes,
+                    m.volume(&claim.volume).unwrap().capacity_bytes
+                );
+                assert!(claim.usage_bytes < claim.capacity_bytes);
+            }
+            assert_eq!(m.volumes.len(), m.claims.len() + 1);
+            assert_eq!(count_claimless(&m), 1);
+            assert!(m.operator_node_roles.is_empty() && m.existing_nodes.is_empty());
+        }
+    }
+
+    #[test]
+    fn typical_storage_and_roles() {
+        let m = generate(Scale::Typical, 42);
+        // Every namespace with a running pod has 1-2 claims of its own (plus shared ones).
+        for ns in &m.namespaces {
+            let own = m
+                .claims
+                .iter()
+                .filter(|c| c.namespace == ns.name && !c.pods[0].starts_with("restore-"))
+                .count();
+            assert!((1..=4).contains(&own), "{}: {own} claims", ns.name);
+        }
+        // An RWX claim mounted on distinct nodes, and a volume bound by claims in two namespaces.
+        let node_of = |pod: &str| {
+            m.pods
+                .iter()
+                .find(|p| p.name == pod)
+                .map(|p| p.node.as_str())
+        };
+        assert!(m.claims.iter().any(|c| {
+            let nodes: BTreeSet<_> = c.pods.iter().map(|p| node_of(p)).collect();
+            c.pods.len() >= 2 && nodes.len() == c.pods.len()
+        }));
+        assert!(m.volumes.iter().any(|v| {
+            let namespaces: BTreeSet<_> = m
+                .claims
+                .iter()
+                .filter(|c| c.volume == v.name)
+                .map(|c| c.namespace.as_str())
+                .collect();
+            namespaces.len() == 2
+        }));
+        assert_eq!(count_claimless(&m), 3);
+        let podless: Vec<_> = m
+            .claims
+            .iter()
+            .filter(|c| node_of(&c.pods[0]).is_none())
+            .collect();
+        assert_eq!(podless.len(), 2);
+        assert!(podless.iter().all(|c| c.hours.len() == 720));
+        // Operator roles on five workers, standard and not.
+        let roles: BTreeSet<&str> = m.operator_node_roles.values().map(String::as_str).collect();
+        assert_eq!(
+            roles,
+            BTreeSet::from(["", "control-plane", "infra", "master", "worker"])
+        );
+        assert!(m
+            .operator_node_roles
+            .keys()
+            .all(|n| m.node(n).unwrap().labels[0]
+                .labels
+                .contains(&kv("node_role_kubernetes_io", "worker"))));
+        // reporting_ocp_nodes: the first infra node as a worker of this cluster, the first master
+        // under another cluster, and another cluster's node.
+        let existing: Vec<(&str, Option<&str>, Option<&str>)> = m
+            .existing_nodes
+            .iter()
+            .map(|r| {
+                (
+                    r.node.as_str(),
+                    r.cluster_id.as_deref(),
+                    r.node_role.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            existing,
+            [
+                (
+                    m.nodes[3].name.as_str(),
+                    Some(m.cluster_id.as_str()),
+                    Some("worker")
+                ),
+                (
+                    m.nodes[0].name.as_str(),
+                    Some("other-cluster"),
+                    Some("worker")
+                ),
+                (
+                    "ip-10-99-0-1.ec2.internal",
+                    Some("other-cluster"),
+                    Some("infra")
+                ),
+            ]
+        );
+        assert_eq!(
+            m.existing_nodes[0].node_capacity_cpu_cores,
+            Some(m.nodes[3].cpu_cores)
+        );
+    }
+
+    /// A valid model with one volume (pv) and one claim (shop/data on pv, mounted by web).
+    fn storage_model() -> ClusterModel {
+        let mut m = ClusterModel::empty(2026, 9, 1, 1);
+        m.volumes.push(VolumeModel::new("pv", GIB));
+        m.claims
+            .push(ClaimModel::new("data", "shop", "pv", &["web"], vec![0, 1]));
+        m
+    }
+
+    #[test]
+    fn validate_rejects_broken_storage() {
+        assert_eq!(storage_model().validate(), Ok(()));
+        type Break = fn(&mut ClusterModel);
+        let broken: [(&str, Break); 14] = [
+            ("empty name", |m| m.volumes[0].name.clear()),
+            ("listed twice", |m| {
+                m.volumes.push(VolumeModel::new("pv", 1.0))
+            }),
+            ("not a finite amount", |m| {
+                m.volumes[0].request_bytes = f64::NAN
+            }),
+            ("not a finite amount", |m| {
+                m.volumes[0].capacity_bytes = -1.0
+            }),
+            ("claimless hour 24 is outside", |m| {
+                m.volumes[0].claimless_hours = vec![24]
+            }),
+            ("not 0", |m| {
+                m.volumes[0].labels = vec![LabelPeriod::new(1, &[])]
+            }),
+            ("unknown volume nowhere", |m| {
+                m.claims[0].volume = "nowhere".into()
+            }),
+            ("name and a namespace", |m| m.claims[0].namespace.clear()),
+            ("listed twice", |m| m.claims.push(m.claims[0].clone())),
+            ("at least one", |m| m.claims[0].pods.clear()),
+            ("none twice", |m| m.claims[0].pods.push("web".into())),
+            ("not a finite amount", |m| {
+                m.claims[0].usage_bytes = f64::INFINITY
+            }),
+            ("strictly increasing", |m| m.claims[0].hours = vec![1, 1]),
+            ("strictly increasing", |m| {
+                m.claims[0].labels = vec![LabelPeriod::new(0, &[]), LabelPeriod::new(0, &[])]
+            }),
+        ];
+        for (message, breaks) in broken {
+            let mut m = storage_model();
+            breaks(&mut m);
+            let err = m.validate().unwrap_err();
+            assert!(err.contains(message), "{err:?} should say {message:?}");
+        }
+        // Claims with the same name in two namespaces, claims on pods the model lacks, and
+        // roles for nodes it lacks are fine.
+        let mut m = storage_model();
+        let row = NodeRecord {
+            node: "alpha".into(),
+            resource_id: Some("i-alpha".into()),
+            node_capacity_cpu_cores: Some(4.0),
+            cluster_id: Some("c".into()),
+            node_role: Some("master".into()),
+        };
+        m.existing_nodes = vec![row.clone(), row.clone()];
+        m.existing_nodes[1].node_role = None;
+        assert!(m.validate().unwrap_err().contains("listed twice"));
+        m.existing_nodes[1].cluster_id = Some("other".into());
         assert_eq!(m.validate(), Ok(()));
-        m.pods.push(PodModel::new("p", "ns", "nowhere", vec![0]));
-        assert!(m.validate().unwrap_err().contains("unknown node"));
-        m.pods[0].node = String::new();
-        m.pods[0].hours = vec![3, 3];
-        assert!(m.validate().unwrap_err().contains("strictly increasing"));
-        m.pods[0].hours = vec![28 * 24];
-        assert!(m.validate().unwrap_err().contains("outside"));
-        m.pods[0].hours = vec![0];
-        m.namespaces.push(NamespaceModel {
-            name: "ns".into(),
-            labels: vec![LabelPeriod::new(5, &[])],
-        });
-        assert!(m.validate().unwrap_err().contains("not 0"));
+        let mut other = m.claims[0].clone();
+        other.namespace = "web".into();
+        m.claims.push(other);
+        m.operator_node_roles.insert("gone".into(), "master".into());
+        assert_eq!(m.validate(), Ok(()));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!
 //! One file per day per table, as koku writes from daily archives. Column types as pandas and
 //! pyarrow write them: `Timestamp(Millisecond, None)`, `Utf8`, `Float64`, every field nullable;
-//! snappy compression.
+//! snappy compression. Report types: `pod_usage`, `storage_usage` (only for a model with
+//! volumes: koku then has the storage tables, `storage_exists`, §1.3), `node_labels`,
+//! `namespace_labels`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -23,8 +25,9 @@ use parquet::file::properties::WriterProperties;
 use uuid::Uuid;
 
 use super::koku_tables::{
-    koku_tables_for_day, NamespaceLabelsDailyRow, NamespaceLabelsHourlyRow, NodeLabelsDailyRow,
-    NodeLabelsHourlyRow, PodUsageDailyRow, PodUsageHourlyRow,
+    koku_tables_for_day, KokuTables, NamespaceLabelsDailyRow, NamespaceLabelsHourlyRow,
+    NodeLabelsDailyRow, NodeLabelsHourlyRow, PodUsageDailyRow, PodUsageHourlyRow,
+    StorageUsageDailyRow, StorageUsageHourlyRow,
 };
 use super::model::ClusterModel;
 use super::{Result, SynthError};
@@ -35,8 +38,10 @@ pub const POD_USAGE: &str = "pod_usage";
 pub const NODE_LABELS: &str = "node_labels";
 /// koku report type of the namespace-label tables.
 pub const NAMESPACE_LABELS: &str = "namespace_labels";
-/// koku report type of the storage tables (not generated yet; for hand-written batches).
+/// koku report type of the storage tables.
 pub const STORAGE_USAGE: &str = "storage_usage";
+/// Every report type [`write_cluster`] may write.
+pub const REPORT_TYPES: [&str; 4] = [POD_USAGE, STORAGE_USAGE, NODE_LABELS, NAMESPACE_LABELS];
 /// The manifest id used in every generated file name.
 pub const MANIFEST_ID: u64 = 1;
 
@@ -105,16 +110,17 @@ pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
 /// A row of one of koku's tables: knows its report type, whether it is a daily table, its
 /// columns (names, order and Arrow types as koku writes them) and its day.
 pub trait KokuRow: Sized {
-    /// koku's report type (`pod_usage`, `node_labels`, `namespace_labels`).
+    /// koku's report type (one of [`REPORT_TYPES`]).
     const REPORT_TYPE: &'static str;
     /// Whether the row belongs to the `_daily` table.
     const DAILY: bool;
-    /// The columns of `rows`, in file order.
+    /// The columns of `rows`, in file order. Fixed per type, except the hourly pod table's
+    /// `node_role`, present only when some row has one.
     fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)>;
     /// The row's `interval_start` (its day decides the file it goes to).
     fn interval_start(&self) -> NaiveDateTime;
 
-    /// The table's Arrow schema: every field nullable.
+    /// The table's Arrow schema (as for rows without optional columns): every field nullable.
     fn schema() -> SchemaRef {
         batch_of::<Self>(&[]).schema()
     }
@@ -161,8 +167,10 @@ impl KokuRow for PodUsageHourlyRow {
     const REPORT_TYPE: &'static str = POD_USAGE;
     const DAILY: bool = false;
 
+    /// The operator's CSV columns (`node_role`, when sent, after `pod_labels`), then the two
+    /// effective-usage columns koku appends.
     fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
-        vec![
+        let mut columns = vec![
             ("report_period_start", ts(rows, |r| r.report_period_start)),
             ("report_period_end", ts(rows, |r| r.report_period_end)),
             ("interval_start", ts(rows, |r| r.interval_start)),
@@ -212,15 +220,19 @@ impl KokuRow for PodUsageHourlyRow {
                 num(rows, |r| r.node_capacity_memory_byte_seconds),
             ),
             ("pod_labels", text(rows, |r| &r.pod_labels)),
-            (
-                "pod_effective_usage_cpu_core_seconds",
-                num(rows, |r| r.pod_effective_usage_cpu_core_seconds),
-            ),
-            (
-                "pod_effective_usage_memory_byte_seconds",
-                num(rows, |r| r.pod_effective_usage_memory_byte_seconds),
-            ),
-        ]
+        ];
+        if rows.iter().any(|r| r.node_role.is_some()) {
+            columns.push(("node_role", opt_text(rows, |r| r.node_role.as_deref())));
+        }
+        columns.push((
+            "pod_effective_usage_cpu_core_seconds",
+            num(rows, |r| r.pod_effective_usage_cpu_core_seconds),
+        ));
+        columns.push((
+            "pod_effective_usage_memory_byte_seconds",
+            num(rows, |r| r.pod_effective_usage_memory_byte_seconds),
+        ));
+        columns
     }
 
     fn interval_start(&self) -> NaiveDateTime {
@@ -291,6 +303,111 @@ impl KokuRow for PodUsageDailyRow {
                 num(rows, |r| r.node_capacity_memory_byte_seconds),
             ),
             ("node_role", opt_text(rows, |r| r.node_role.as_deref())),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for StorageUsageHourlyRow {
+    const REPORT_TYPE: &'static str = STORAGE_USAGE;
+    const DAILY: bool = false;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("interval_end", ts(rows, |r| r.interval_end)),
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("pod", text(rows, |r| &r.pod)),
+            ("node", text(rows, |r| &r.node)),
+            (
+                "persistentvolumeclaim",
+                text(rows, |r| &r.persistentvolumeclaim),
+            ),
+            ("persistentvolume", text(rows, |r| &r.persistentvolume)),
+            ("storageclass", text(rows, |r| &r.storageclass)),
+            ("csi_driver", text(rows, |r| &r.csi_driver)),
+            ("csi_volume_handle", text(rows, |r| &r.csi_volume_handle)),
+            (
+                "persistentvolumeclaim_capacity_bytes",
+                num(rows, |r| r.persistentvolumeclaim_capacity_bytes),
+            ),
+            (
+                "persistentvolumeclaim_capacity_byte_seconds",
+                num(rows, |r| r.persistentvolumeclaim_capacity_byte_seconds),
+            ),
+            (
+                "volume_request_storage_byte_seconds",
+                num(rows, |r| r.volume_request_storage_byte_seconds),
+            ),
+            (
+                "persistentvolumeclaim_usage_byte_seconds",
+                num(rows, |r| r.persistentvolumeclaim_usage_byte_seconds),
+            ),
+            (
+                "persistentvolume_labels",
+                text(rows, |r| &r.persistentvolume_labels),
+            ),
+            (
+                "persistentvolumeclaim_labels",
+                text(rows, |r| &r.persistentvolumeclaim_labels),
+            ),
+        ]
+    }
+
+    fn interval_start(&self) -> NaiveDateTime {
+        self.interval_start
+    }
+}
+
+impl KokuRow for StorageUsageDailyRow {
+    const REPORT_TYPE: &'static str = STORAGE_USAGE;
+    const DAILY: bool = true;
+
+    fn columns(rows: &[&Self]) -> Vec<(&'static str, ArrayRef)> {
+        vec![
+            ("namespace", text(rows, |r| &r.namespace)),
+            ("node", text(rows, |r| &r.node)),
+            ("pod", text(rows, |r| &r.pod)),
+            (
+                "persistentvolumeclaim",
+                text(rows, |r| &r.persistentvolumeclaim),
+            ),
+            ("persistentvolume", text(rows, |r| &r.persistentvolume)),
+            ("storageclass", text(rows, |r| &r.storageclass)),
+            ("csi_driver", text(rows, |r| &r.csi_driver)),
+            ("csi_volume_handle", text(rows, |r| &r.csi_volume_handle)),
+            (
+                "persistentvolume_labels",
+                text(rows, |r| &r.persistentvolume_labels),
+            ),
+            (
+                "persistentvolumeclaim_labels",
+                text(rows, |r| &r.persistentvolumeclaim_labels),
+            ),
+            ("interval_start", ts(rows, |r| r.interval_start)),
+            ("report_period_start", ts(rows, |r| r.report_period_start)),
+            ("report_period_end", ts(rows, |r| r.report_period_end)),
+            (
+                "persistentvolumeclaim_capacity_bytes",
+                num(rows, |r| r.persistentvolumeclaim_capacity_bytes),
+            ),
+            (
+                "persistentvolumeclaim_capacity_byte_seconds",
+                num(rows, |r| r.persistentvolumeclaim_capacity_byte_seconds),
+            ),
+            (
+                "volume_request_storage_byte_seconds",
+                num(rows, |r| r.volume_request_storage_byte_seconds),
+            ),
+            (
+                "persistentvolumeclaim_usage_byte_seconds",
+                num(rows, |r| r.persistentvolumeclaim_usage_byte_seconds),
+            ),
         ]
     }
 
@@ -404,8 +521,9 @@ impl WrittenTable {
 }
 
 /// What [`write_cluster`] wrote: one entry per table, in the order pod usage (hourly, daily),
-/// node labels (hourly, daily), namespace labels (hourly, daily); label tables the model switches
-/// off are absent.
+/// storage usage (hourly, daily), node labels (hourly, daily), namespace labels (hourly, daily);
+/// storage tables of a model without volumes and label tables the model switches off are
+/// absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WrittenCluster {
     pub tables: Vec<WrittenTable>,
@@ -463,58 +581,61 @@ pub fn write_table<R: KokuRow>(
 }
 
 /// Validates `model`, then writes every table koku would hold for it under `root` (the bucket
-/// root), day by day so memory stays bounded: pod usage hourly and daily always, node-label and
-/// namespace-label tables only when `write_node_labels` / `write_namespace_labels` is set.
-/// Returns the files and rows written per table.
+/// root), day by day so memory stays bounded: pod usage hourly and daily always, storage usage
+/// only when the model has volumes (a day without storage rows gets no storage file), node-label
+/// and namespace-label tables only when `write_node_labels` / `write_namespace_labels` is set.
+/// Returns the files and rows written per table, in the order of [`WrittenCluster`].
 pub fn write_cluster(model: &ClusterModel, root: &Path) -> Result<WrittenCluster> {
     model.validate().map_err(SynthError::InvalidModel)?;
-    let empty = |report_type, daily| WrittenTable {
-        report_type,
-        daily,
-        files: 0,
-        rows: 0,
-    };
-    let mut totals = vec![empty(POD_USAGE, false), empty(POD_USAGE, true)];
-    if model.write_node_labels {
-        totals.push(empty(NODE_LABELS, false));
-        totals.push(empty(NODE_LABELS, true));
-    }
-    if model.write_namespace_labels {
-        totals.push(empty(NAMESPACE_LABELS, false));
-        totals.push(empty(NAMESPACE_LABELS, true));
-    }
-    let (account, source) = (model.account.as_str(), &model.source_uuid);
+    let mut totals: Vec<WrittenTable> = Vec::new();
     for day in 0..model.num_days() {
-        let t = koku_tables_for_day(model, day);
-        let mut written = vec![
-            write_table(root, account, source, &t.pod_usage)?,
-            write_table(root, account, source, &t.pod_usage_daily)?,
-        ];
-        if model.write_node_labels {
-            written.push(write_table(root, account, source, &t.node_labels)?);
-            written.push(write_table(root, account, source, &t.node_labels_daily)?);
-        }
-        if model.write_namespace_labels {
-            written.push(write_table(root, account, source, &t.namespace_labels)?);
-            written.push(write_table(
-                root,
-                account,
-                source,
-                &t.namespace_labels_daily,
-            )?);
-        }
-        for (total, w) in totals.iter_mut().zip(&written) {
-            total.add(w);
+        let written = write_day(model, root, &koku_tables_for_day(model, day))?;
+        if totals.is_empty() {
+            totals = written;
+        } else {
+            for (total, w) in totals.iter_mut().zip(&written) {
+                total.add(w);
+            }
         }
     }
     Ok(WrittenCluster { tables: totals })
+}
+
+/// Writes one day's tables (those [`write_cluster`] writes for `model`), in
+/// [`WrittenCluster`]'s order.
+fn write_day(model: &ClusterModel, root: &Path, t: &KokuTables) -> Result<Vec<WrittenTable>> {
+    let (account, source) = (model.account.as_str(), &model.source_uuid);
+    let mut written = vec![
+        write_table(root, account, source, &t.pod_usage)?,
+        write_table(root, account, source, &t.pod_usage_daily)?,
+    ];
+    if !model.volumes.is_empty() {
+        written.push(write_table(root, account, source, &t.storage_usage)?);
+        written.push(write_table(root, account, source, &t.storage_usage_daily)?);
+    }
+    if model.write_node_labels {
+        written.push(write_table(root, account, source, &t.node_labels)?);
+        written.push(write_table(root, account, source, &t.node_labels_daily)?);
+    }
+    if model.write_namespace_labels {
+        written.push(write_table(root, account, source, &t.namespace_labels)?);
+        written.push(write_table(
+            root,
+            account,
+            source,
+            &t.namespace_labels_daily,
+        )?);
+    }
+    Ok(written)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::synth::koku_tables::koku_tables;
-    use crate::synth::model::{generate, LabelPeriod, NodeModel, PodModel, Scale, GIB};
+    use crate::synth::model::{
+        generate, LabelPeriod, NodeModel, PodModel, Scale, VolumeModel, GIB,
+    };
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{DataType, Float64Type, TimeUnit};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -578,9 +699,20 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let model = generate(Scale::Tiny, 42);
         let written = write_cluster(&model, root.path()).unwrap();
-        // 6 tables, 3 days each, every pod in every hour → one file per table per day.
-        assert_eq!(written.tables.len(), 6);
-        assert_eq!(written.files(), 18);
+        // 8 tables, 3 days each, every pod in every hour → one file per table per day.
+        assert_eq!(written.tables.len(), 8);
+        assert_eq!(written.files(), 24);
+        // Tiny: 1-2 claims, each mounted by one pod running every hour, plus one claimless
+        // volume reporting every hour → (claims + 1) rows per hour; one daily row each per day.
+        let claims = model.claims.len();
+        assert!((1..=2).contains(&claims) && model.claims.iter().all(|c| c.pods.len() == 1));
+        assert_eq!(model.volumes.len(), claims + 1);
+        let storage = written.table(STORAGE_USAGE, false).unwrap();
+        assert_eq!(storage.rows, (claims + 1) * 72);
+        assert_eq!(
+            written.table(STORAGE_USAGE, true).unwrap().rows,
+            (claims + 1) * 3
+        );
         // 12 pods * 72 hours = 864 hourly pod rows; daily = 12 pods * 3 days = 36.
         assert_eq!(written.table(POD_USAGE, false).unwrap().rows, 864);
         assert_eq!(written.table(POD_USAGE, true).unwrap().rows, 36);
@@ -729,8 +861,8 @@ mod tests {
         model.write_node_labels = false;
         model.write_namespace_labels = false;
         let written = write_cluster(&model, root.path()).unwrap();
-        assert_eq!(written.tables.len(), 2);
-        assert_eq!(written.files(), 6);
+        assert_eq!(written.tables.len(), 4); // pod and storage usage, hourly and daily
+        assert_eq!(written.files(), 12);
         assert!(!root
             .path()
             .join("data/parquet/org1234567/OCP/node_labels")
@@ -739,6 +871,142 @@ mod tests {
             .path()
             .join("data/parquet/daily/org1234567/OCP/namespace_labels")
             .exists());
+    }
+
+    #[test]
+    fn no_volumes_no_storage_files() {
+        // koku's storage_exists is false without the table (§1.3): nothing may be written.
+        let root = tempfile::tempdir().unwrap();
+        let mut model = generate(Scale::Tiny, 1);
+        model.volumes.clear();
+        model.claims.clear();
+        let written = write_cluster(&model, root.path()).unwrap();
+        assert_eq!(written.tables.len(), 6);
+        assert!(written.table(STORAGE_USAGE, true).is_none());
+        for daily in ["", "daily/"] {
+            let dir = format!("data/parquet/{daily}org1234567/OCP/storage_usage");
+            assert!(!root.path().join(dir).exists());
+        }
+    }
+
+    fn column_names(batch: &RecordBatch) -> Vec<String> {
+        batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    #[test]
+    fn storage_tables_have_koku_columns_and_types() {
+        let mut m = ClusterModel::empty(2026, 9, 1, 1);
+        let mut volume = VolumeModel::new("pv-1", 10.0 * GIB);
+        volume.claimless_hours = vec![0, 1];
+        m.volumes.push(volume);
+        let root = tempfile::tempdir().unwrap();
+        let written = write_cluster(&m, root.path()).unwrap();
+        assert_eq!(written.table(STORAGE_USAGE, false).unwrap().rows, 2);
+        let dir = |daily| {
+            table_dir(
+                root.path(),
+                &m.account,
+                &m.source_uuid,
+                STORAGE_USAGE,
+                daily,
+                2026,
+                9,
+            )
+        };
+        let daily = read(&dir(true).join("storage_usage.2026-09-01.1.1_daily_0.parquet"));
+        let hourly = read(&dir(false).join("storage_usage.2026-09-01.1.1_0.parquet"));
+        assert_eq!(
+            column_names(&daily),
+            [
+                "namespace",
+                "node",
+                "pod",
+                "persistentvolumeclaim",
+                "persistentvolume",
+                "storageclass",
+                "csi_driver",
+                "csi_volume_handle",
+                "persistentvolume_labels",
+                "persistentvolumeclaim_labels",
+                "interval_start",
+                "report_period_start",
+                "report_period_end",
+                "persistentvolumeclaim_capacity_bytes",
+                "persistentvolumeclaim_capacity_byte_seconds",
+                "volume_request_storage_byte_seconds",
+                "persistentvolumeclaim_usage_byte_seconds",
+            ]
+        );
+        assert_eq!(
+            column_names(&hourly)[..8],
+            [
+                "report_period_start",
+                "report_period_end",
+                "interval_start",
+                "interval_end",
+                "namespace",
+                "pod",
+                "node",
+                "persistentvolumeclaim",
+            ]
+        );
+        let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+        for batch in [&daily, &hourly] {
+            for f in batch.schema_ref().fields() {
+                let expected = match f.name().as_str() {
+                    n if n.starts_with("report_period") || n.starts_with("interval") => ms.clone(),
+                    n if n.ends_with("bytes") || n.ends_with("seconds") => DataType::Float64,
+                    _ => DataType::Utf8,
+                };
+                assert_eq!(f.data_type(), &expected, "{}", f.name());
+                assert!(f.is_nullable());
+            }
+        }
+        // Two claimless hours of a 10 GiB volume: 2 * 10 * 2^30 * 3600 capacity byte-seconds.
+        assert_eq!(daily.num_rows(), 1);
+        let capacity = daily
+            .column_by_name("persistentvolumeclaim_capacity_byte_seconds")
+            .unwrap();
+        assert_eq!(
+            capacity.as_primitive::<Float64Type>().value(0),
+            77_309_411_328_000.0
+        );
+        let pvc = daily.column_by_name("persistentvolumeclaim").unwrap();
+        assert_eq!(pvc.as_string::<i32>().value(0), "");
+    }
+
+    #[test]
+    fn hourly_node_role_column_only_when_the_operator_sends_it() {
+        let mut m = ClusterModel::empty(2026, 9, 1, 1);
+        m.nodes.push(NodeModel {
+            name: "n1".into(),
+            resource_id: "i-1".into(),
+            cpu_cores: 4.0,
+            memory_bytes: 8.0 * GIB,
+            labels: Vec::new(),
+        });
+        m.pods.push(PodModel::new("p", "ns", "n1", vec![0]));
+        let t = koku_tables(&m);
+        assert!(!column_names(&to_record_batch(&t.pod_usage)).contains(&"node_role".to_string()));
+        assert!(
+            column_names(&to_record_batch(&t.pod_usage_daily)).contains(&"node_role".to_string())
+        );
+        m.operator_node_roles
+            .insert("n1".into(), "control-plane".into());
+        let t = koku_tables(&m);
+        let hourly = to_record_batch(&t.pod_usage);
+        let names = column_names(&hourly);
+        // After the operator's pod_labels, before koku's effective-usage columns.
+        let at = names.iter().position(|n| n == "node_role").unwrap();
+        assert_eq!(names[at - 1], "pod_labels");
+        assert_eq!(names[at + 1], "pod_effective_usage_cpu_core_seconds");
+        let role = hourly.column(at).as_string::<i32>().value(0).to_string();
+        assert_eq!(role, "control-plane");
     }
 
     #[test]

@@ -20,15 +20,32 @@
 //!   fractional usage, requests and limits, hourly usage variation;
 //! - months of 28 to 31 days (years 2019–2030, leap years included, February favoured), a range
 //!   of one to `max_days` days that ends on the month's last day about a third of the time;
-//! - node-label and namespace-label reports sometimes switched off.
+//! - node-label and namespace-label reports sometimes switched off;
+//! - a pod that moves to another node part-way (two entries with the same name, §6.3 fan-out);
+//! - volumes (none a quarter of the time, so koku has no storage table, §1.3) with storage
+//!   classes, CSI handles (some empty), PV labels, sizes whose request may differ from the
+//!   capacity, and claimless hours (§10.3); claims bound to them, mounted by one to three pods
+//!   of a namespace, by pods the pod report never mentions, or both (§6.3), reporting in their
+//!   pods' hours or in hours of their own; volumes bound by several claims or mounted on several
+//!   nodes (node count above 1, §6.3);
+//! - node roles (§6.4): operator `node_role` values from [`OPERATOR_ROLES`] (non-standard,
+//!   empty and wrong-case values included) on some nodes, node labels from [`ROLE_LABELS`] (the
+//!   one koku's LIKE matches and two that look like it), pods in `openshift-kube-apiserver`;
+//! - rows already in `reporting_ocp_nodes`: a node's own identity, its (node, resource_id) in
+//!   another cluster, its name with another resource id, nodes the model lacks; roles from
+//!   [`OPERATOR_ROLES`] or none.
 //!
-//! Strategies shrink toward fewer nodes, namespaces, pods, labels and hours.
+//! Strategies shrink toward fewer nodes, namespaces, pods, volumes, claims, labels and hours.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use ocp_engine::config::NodeRecord;
 use proptest::prelude::*;
-use proptest::sample::{select, subsequence};
+use proptest::sample::{select, subsequence, Index};
 
 use super::model::{
-    days_in_month, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, GIB,
+    days_in_month, ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel,
+    VolumeModel, GIB,
 };
 
 /// Label keys (as koku stores them, without `label_`) and the values each may take (one
@@ -89,6 +106,36 @@ pub const COST_CATEGORY_PATTERNS: [&str; 9] = [
     "Platform unallocated",
 ];
 
+/// Operator `node_role` values: koku's three, a non-standard one (§12.5), the empty text an
+/// operator writes for a node without a role, and a wrong-case one (koku's CASE is exact).
+pub const OPERATOR_ROLES: [&str; 6] = ["master", "infra", "worker", "control-plane", "", "Worker"];
+
+/// Node labels about roles (key and value as koku stores them): koku tests the raw label text
+/// with `LIKE '%"node_role_kubernetes_io": "infra"%'` (§6.4), which only the first matches; the
+/// second names another role, the third is how the operator's `node-role.kubernetes.io/infra`
+/// label actually arrives.
+pub const ROLE_LABELS: [(&str, &str); 3] = [
+    ("node_role_kubernetes_io", "infra"),
+    ("node_role_kubernetes_io", "master"),
+    ("node_role_kubernetes_io_infra", ""),
+];
+
+/// Storage classes and their CSI drivers (`""` for an in-tree volume).
+pub const STORAGE_CLASSES: [(&str, &str); 3] = [
+    ("gp3-csi", "ebs.csi.aws.com"),
+    (
+        "ocs-storagecluster-cephfs",
+        "openshift-storage.cephfs.csi.ceph.com",
+    ),
+    ("standard", ""),
+];
+
+/// The mounting pod of generated claims that no pod-usage row ever names.
+pub const GHOST_POD: &str = "ghost-pod";
+
+/// The cluster id of `reporting_ocp_nodes` rows of another cluster of the tenant.
+pub const OTHER_CLUSTER: &str = "other-cluster";
+
 /// Upper bounds of a generated model. Node and namespace counts are also capped by the size of
 /// [`NODE_NAMES`] and [`NAMESPACE_NAMES`].
 #[derive(Clone, Debug, PartialEq)]
@@ -98,16 +145,42 @@ pub struct ModelConfig {
     pub max_pods: usize,
     /// Days in the model's range; 0 counts as 1.
     pub max_days: u32,
+    pub max_volumes: usize,
+    pub max_claims: usize,
+    /// Rows already in `reporting_ocp_nodes`.
+    pub max_existing_nodes: usize,
+    /// Whether the operator may send `node_role` values.
+    pub operator_roles: bool,
 }
 
 impl Default for ModelConfig {
-    /// At most 4 nodes, 5 namespaces, 10 pods and 4 days.
+    /// At most 4 nodes, 5 namespaces, 10 pods (plus one moved pod's second entry), 4 days,
+    /// 3 volumes, 4 claims and 3 `reporting_ocp_nodes` rows.
     fn default() -> Self {
         ModelConfig {
             max_nodes: 4,
             max_namespaces: 5,
             max_pods: 10,
             max_days: 4,
+            max_volumes: 3,
+            max_claims: 4,
+            max_existing_nodes: 3,
+            operator_roles: true,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The default bounds without what lives outside the pod and label reports: no volumes
+    /// (koku has no storage table), no operator `node_role`, an empty `reporting_ocp_nodes`.
+    /// Nodes may still carry role labels and pods may still move node.
+    pub fn pods_only() -> Self {
+        ModelConfig {
+            max_volumes: 0,
+            max_claims: 0,
+            max_existing_nodes: 0,
+            operator_roles: false,
+            ..ModelConfig::default()
         }
     }
 }
@@ -117,6 +190,11 @@ pub fn cluster_model() -> impl Strategy<Value = ClusterModel> {
     cluster_model_with(ModelConfig::default())
 }
 
+/// Valid cluster models within [`ModelConfig::pods_only`]: the pod and label reports alone.
+pub fn pods_only_cluster_model() -> impl Strategy<Value = ClusterModel> {
+    cluster_model_with(ModelConfig::pods_only())
+}
+
 /// Valid cluster models within `config`; see the module documentation.
 pub fn cluster_model_with(config: ModelConfig) -> impl Strategy<Value = ClusterModel> {
     let max_nodes = config.max_nodes.min(NODE_NAMES.len());
@@ -124,6 +202,9 @@ pub fn cluster_model_with(config: ModelConfig) -> impl Strategy<Value = ClusterM
         .prop_map(move |count| count.min(max_nodes));
     let max_namespaces = config.max_namespaces.min(NAMESPACE_NAMES.len());
     let max_pods = config.max_pods;
+    let (max_volumes, max_claims) = (config.max_volumes, config.max_claims);
+    let max_existing_nodes = config.max_existing_nodes;
+    let with_roles = config.operator_roles;
     (
         date_range(config.max_days),
         node_count,
@@ -155,8 +236,36 @@ pub fn cluster_model_with(config: ModelConfig) -> impl Strategy<Value = ClusterM
             model.namespaces = namespaces;
             (Just(model), pods)
         })
-        .prop_map(|(mut model, pods)| {
+        .prop_flat_map(|(mut model, pods)| {
+            let nodes = model.nodes.iter().map(|n| n.name.clone()).collect();
+            let pods = with_moved_pod(pods, nodes);
+            model.pods = Vec::new();
+            (Just(model), pods)
+        })
+        .prop_flat_map(move |(mut model, pods)| {
             model.pods = pods;
+            let node_names: Vec<String> = model.nodes.iter().map(|n| n.name.clone()).collect();
+            let extras = (
+                volumes(max_volumes, model.num_hours()),
+                operator_roles(if with_roles { node_names } else { Vec::new() }),
+                existing_nodes(
+                    max_existing_nodes,
+                    model.nodes.clone(),
+                    model.cluster_id.clone(),
+                ),
+            );
+            (Just(model), extras)
+        })
+        .prop_flat_map(move |(mut model, (volumes, roles, existing))| {
+            let names = volumes.iter().map(|v| v.name.clone()).collect();
+            let claims = claims(max_claims, names, model.pods.clone(), model.num_hours());
+            model.volumes = volumes;
+            model.operator_node_roles = roles;
+            model.existing_nodes = existing;
+            (Just(model), claims)
+        })
+        .prop_map(|(mut model, claims)| {
+            model.claims = claims;
             model
         })
 }
@@ -305,10 +414,20 @@ fn node_memory() -> impl Strategy<Value = f64> {
     ]
 }
 
-/// `count` nodes named by a subsequence of [`NODE_NAMES`], resource ids `i-0<index>`.
+/// `count` nodes named by a subsequence of [`NODE_NAMES`], resource ids `i-0<index>`; one in
+/// three carries one of [`ROLE_LABELS`] in one of its label periods.
 pub fn nodes(count: usize, num_hours: u32) -> impl Strategy<Value = Vec<NodeModel>> {
+    let role_label = prop_oneof![
+        2 => Just(None),
+        1 => (select(ROLE_LABELS.to_vec()), any::<Index>()).prop_map(Some),
+    ];
     let specs = prop::collection::vec(
-        (node_cores(), node_memory(), label_periods(num_hours)),
+        (
+            node_cores(),
+            node_memory(),
+            label_periods(num_hours),
+            role_label,
+        ),
         count,
     );
     (subsequence(NODE_NAMES.to_vec(), count), specs).prop_map(|(names, specs)| {
@@ -316,15 +435,34 @@ pub fn nodes(count: usize, num_hours: u32) -> impl Strategy<Value = Vec<NodeMode
             .into_iter()
             .zip(specs)
             .enumerate()
-            .map(|(i, (name, (cpu_cores, memory_bytes, labels)))| NodeModel {
-                name: name.to_string(),
-                resource_id: format!("i-0{i}"),
-                cpu_cores,
-                memory_bytes,
-                labels,
+            .map(|(i, (name, (cpu_cores, memory_bytes, mut labels, role)))| {
+                if let Some(((key, value), period)) = role {
+                    add_label(&mut labels, key, value, period);
+                }
+                NodeModel {
+                    name: name.to_string(),
+                    resource_id: format!("i-0{i}"),
+                    cpu_cores,
+                    memory_bytes,
+                    labels,
+                }
             })
             .collect()
     })
+}
+
+/// `key: value` set in the label period `period` picks (a first period at hour 0 is made when
+/// there is none).
+fn add_label(periods: &mut Vec<LabelPeriod>, key: &str, value: &str, period: Index) {
+    if periods.is_empty() {
+        periods.push(LabelPeriod::new(0, &[]));
+    }
+    let at = period.index(periods.len());
+    let labels = &mut periods[at].labels;
+    match labels.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value.to_string(),
+        None => labels.push((key.to_string(), value.to_string())),
+    }
 }
 
 /// 0..=`max` namespaces named by a subsequence of [`NAMESPACE_NAMES`], each with label periods.
@@ -481,6 +619,274 @@ fn name_pods(specs: Vec<PodSpec>) -> Vec<PodModel> {
         .collect()
 }
 
+/// `pods`, or (one time in four, when some pod runs on a node in two hours or more and there is
+/// another node) the same pods with one of them moved: it keeps its hours before a split hour,
+/// and a second entry with the same name and namespace runs on another node from the split on.
+pub fn with_moved_pod(
+    pods: Vec<PodModel>,
+    nodes: Vec<String>,
+) -> impl Strategy<Value = Vec<PodModel>> {
+    let movable: Vec<usize> = (0..pods.len())
+        .filter(|&i| !pods[i].node.is_empty() && pods[i].hours.len() >= 2)
+        .collect();
+    if movable.is_empty() || nodes.len() < 2 {
+        return Just(pods).boxed();
+    }
+    let unmoved = pods.clone();
+    let moved =
+        (select(movable), any::<Index>(), any::<Index>()).prop_map(move |(i, split, node)| {
+            let mut pods = pods.clone();
+            let mut second = pods[i].clone();
+            second.hours = pods[i]
+                .hours
+                .split_off(1 + split.index(second.hours.len() - 1));
+            let others: Vec<&String> = nodes.iter().filter(|n| **n != second.node).collect();
+            second.node = others[node.index(others.len())].clone();
+            pods.push(second);
+            pods
+        });
+    prop_oneof![3 => Just(unmoved), 1 => moved].boxed()
+}
+
+/// Bytes of a volume or claim: zero, whole GiB up to 100, or any byte count below 1 TiB.
+fn storage_bytes() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        1 => Just(0.0),
+        3 => (1u32..=100).prop_map(|g| f64::from(g) * GIB),
+        2 => (1u64..1u64 << 40).prop_map(|b| b as f64),
+    ]
+}
+
+/// 0..=`max` volumes `vol-0`, `vol-1`, ... (none a quarter of the time): class and driver from
+/// [`STORAGE_CLASSES`], handle `handle-<i>` or empty, a request and (one time in three) a
+/// different capacity, PV labels, and claimless hours one time in three.
+pub fn volumes(max: usize, num_hours: u32) -> impl Strategy<Value = Vec<VolumeModel>> {
+    let volume = (
+        select(STORAGE_CLASSES.to_vec()),
+        any::<bool>(),
+        storage_bytes(),
+        prop_oneof![2 => Just(None), 1 => storage_bytes().prop_map(Some)],
+        label_periods(num_hours),
+        prop_oneof![2 => Just(Vec::new()), 1 => pod_hours(num_hours)],
+    );
+    prop_oneof![
+        1 => Just(Vec::new()),
+        3 => prop::collection::vec(volume, 1..=max.max(1)),
+    ]
+    .prop_map(move |mut specs| {
+        specs.truncate(max);
+        let volumes = specs.into_iter().enumerate();
+        volumes
+            .map(
+                |(i, ((class, driver), handle, request, capacity, labels, claimless))| {
+                    let mut volume = VolumeModel::new(&format!("vol-{i}"), request);
+                    volume.storage_class = class.to_string();
+                    volume.csi_driver = driver.to_string();
+                    volume.csi_volume_handle = if handle {
+                        format!("handle-{i}")
+                    } else {
+                        String::new()
+                    };
+                    volume.capacity_bytes = capacity.unwrap_or(request);
+                    volume.labels = labels;
+                    volume.claimless_hours = claimless;
+                    volume
+                },
+            )
+            .collect()
+    })
+}
+
+/// When a claim reports.
+#[derive(Clone, Debug)]
+enum ClaimHours {
+    /// In the hours its mounting pods report in (their union).
+    OfItsPods,
+    /// In hours of its own, whatever its pods do.
+    Own(Vec<u32>),
+}
+
+/// A claim before its pods are resolved: volume, picks among the model's pods, whether
+/// [`GHOST_POD`] mounts it too, its namespace when the model has no pods, hours, capacity,
+/// usage and labels.
+type ClaimSpec = (
+    String,
+    Vec<Index>,
+    bool,
+    &'static str,
+    ClaimHours,
+    f64,
+    f64,
+    Vec<LabelPeriod>,
+);
+
+/// 0..=`max` claims `pvc-00`, `pvc-01`, ... bound to `volumes` (none without volumes). A claim
+/// is in the namespace of the first of one to three picked `pods` and mounted by the picked pods
+/// of that namespace, and one time in four also by [`GHOST_POD`] (only by it when there are no
+/// pods); it reports in its pods' hours or in its own.
+pub fn claims(
+    max: usize,
+    volumes: Vec<String>,
+    pods: Vec<PodModel>,
+    num_hours: u32,
+) -> impl Strategy<Value = Vec<ClaimModel>> {
+    if volumes.is_empty() {
+        return Just(Vec::new()).boxed();
+    }
+    let hours = prop_oneof![
+        2 => Just(ClaimHours::OfItsPods),
+        1 => pod_hours(num_hours).prop_map(ClaimHours::Own),
+    ];
+    let claim = (
+        select(volumes),
+        prop::collection::vec(any::<Index>(), 1..=3),
+        prop::bool::weighted(0.25),
+        select(NAMESPACE_NAMES.to_vec()),
+        hours,
+        storage_bytes(),
+        storage_bytes(),
+        label_periods(num_hours),
+    );
+    prop::collection::vec(claim, 0..=max)
+        .prop_map(move |specs| {
+            let claims = specs.into_iter().enumerate();
+            claims.map(|(i, spec)| claim_of(i, spec, &pods)).collect()
+        })
+        .boxed()
+}
+
+/// Claim number `i` from its spec (see [`claims`]).
+fn claim_of(i: usize, spec: ClaimSpec, pods: &[PodModel]) -> ClaimModel {
+    let (volume, picks, ghost, fallback, hours, capacity, usage, labels) = spec;
+    let picked: Vec<&PodModel> = if pods.is_empty() {
+        Vec::new()
+    } else {
+        picks.iter().map(|p| &pods[p.index(pods.len())]).collect()
+    };
+    let namespace = picked.first().map_or(fallback, |p| p.namespace.as_str());
+    let mut mounting: Vec<&str> = Vec::new();
+    for pod in picked.iter().filter(|p| p.namespace == namespace) {
+        if !mounting.contains(&pod.name.as_str()) {
+            mounting.push(&pod.name);
+        }
+    }
+    if ghost || mounting.is_empty() {
+        mounting.push(GHOST_POD);
+    }
+    let hours = match hours {
+        ClaimHours::Own(hours) => hours,
+        ClaimHours::OfItsPods => {
+            let of_pods = pods
+                .iter()
+                .filter(|p| p.namespace == namespace && mounting.contains(&p.name.as_str()));
+            let hours: BTreeSet<u32> = of_pods.flat_map(|p| p.hours.iter().copied()).collect();
+            hours.into_iter().collect()
+        }
+    };
+    let mut claim = ClaimModel::new(&format!("pvc-{i:02}"), namespace, &volume, &mounting, hours);
+    claim.capacity_bytes = capacity;
+    claim.usage_bytes = usage;
+    claim.labels = labels;
+    claim
+}
+
+/// No operator roles half the time (always without `nodes`), else values of [`OPERATOR_ROLES`]
+/// for some of `nodes`.
+pub fn operator_roles(nodes: Vec<String>) -> impl Strategy<Value = BTreeMap<String, String>> {
+    if nodes.is_empty() {
+        return Just(BTreeMap::new()).boxed();
+    }
+    let count = nodes.len();
+    let roles = prop::collection::vec((any::<Index>(), select(OPERATOR_ROLES.to_vec())), 1..=count)
+        .prop_map(move |picks| {
+            let roles = picks.into_iter();
+            roles
+                .map(|(node, role)| (nodes[node.index(nodes.len())].clone(), role.to_string()))
+                .collect()
+        });
+    prop_oneof![1 => Just(BTreeMap::new()), 1 => roles].boxed()
+}
+
+/// How a `reporting_ocp_nodes` row relates to the model.
+#[derive(Clone, Copy, Debug)]
+enum Existing {
+    /// A node's own identity (node, resource_id, cores, cluster): its first role wins (§6.4).
+    SameIdentity,
+    /// A node's (node, resource_id) with other cores in [`OTHER_CLUSTER`]: the role lookup spans
+    /// the tenant (§12.6).
+    OtherCluster,
+    /// A node's name with another resource id: never matched (the lookup keys on both).
+    OtherResourceId,
+    /// A node the model does not have.
+    Unrelated,
+}
+
+/// 0..=`max` rows of `reporting_ocp_nodes` for a model with `nodes` in cluster `cluster_id`:
+/// a node's own identity, its (node, resource_id) in [`OTHER_CLUSTER`], its name with another
+/// resource id, or a node the model lacks; with a role of [`OPERATOR_ROLES`] or none; no two
+/// with the same identity.
+pub fn existing_nodes(
+    max: usize,
+    nodes: Vec<NodeModel>,
+    cluster_id: String,
+) -> impl Strategy<Value = Vec<NodeRecord>> {
+    let kind = select(vec![
+        Existing::SameIdentity,
+        Existing::OtherCluster,
+        Existing::OtherResourceId,
+        Existing::Unrelated,
+    ]);
+    let role = prop_oneof![
+        1 => Just(None),
+        4 => select(OPERATOR_ROLES.to_vec()).prop_map(|r| Some(r.to_string())),
+    ];
+    prop::collection::vec((kind, any::<Index>(), role), 0..=max).prop_map(move |specs| {
+        let mut records: Vec<NodeRecord> = Vec::new();
+        for (kind, node, role) in specs {
+            let node = (!nodes.is_empty()).then(|| &nodes[node.index(nodes.len())]);
+            let record = existing_record(kind, node, &cluster_id, role);
+            if !records.iter().any(|r| same_identity(r, &record)) {
+                records.push(record);
+            }
+        }
+        records
+    })
+}
+
+/// Whether two rows have the identity koku looks rows up by (§6.4); a table never holds two.
+fn same_identity(a: &NodeRecord, b: &NodeRecord) -> bool {
+    a.node == b.node
+        && a.resource_id == b.resource_id
+        && a.node_capacity_cpu_cores == b.node_capacity_cpu_cores
+        && a.cluster_id == b.cluster_id
+}
+
+/// The row of `kind` for `node` (`Unrelated` without one).
+fn existing_record(
+    kind: Existing,
+    node: Option<&NodeModel>,
+    cluster_id: &str,
+    node_role: Option<String>,
+) -> NodeRecord {
+    let record = |name: &str, resource_id: &str, cores: f64, cluster: &str| NodeRecord {
+        node: name.to_string(),
+        resource_id: Some(resource_id.to_string()),
+        node_capacity_cpu_cores: Some(cores),
+        cluster_id: Some(cluster.to_string()),
+        node_role: node_role.clone(),
+    };
+    match (kind, node) {
+        (Existing::SameIdentity, Some(n)) => {
+            record(&n.name, &n.resource_id, n.cpu_cores, cluster_id)
+        }
+        (Existing::OtherCluster, Some(n)) => {
+            record(&n.name, &n.resource_id, n.cpu_cores + 1.0, OTHER_CLUSTER)
+        }
+        (Existing::OtherResourceId, Some(n)) => record(&n.name, "i-other", n.cpu_cores, cluster_id),
+        _ => record("gone-node", "i-gone", 2.0, OTHER_CLUSTER),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,8 +903,13 @@ mod tests {
             let config = ModelConfig::default();
             prop_assert!(model.nodes.len() <= config.max_nodes);
             prop_assert!(model.namespaces.len() <= config.max_namespaces);
-            prop_assert!(model.pods.len() <= config.max_pods);
+            // A moved pod adds a second entry of the same pod.
+            prop_assert!(model.pods.len() <= config.max_pods + 1);
             prop_assert!((1..=config.max_days).contains(&model.num_days()));
+            prop_assert!(model.volumes.len() <= config.max_volumes);
+            prop_assert!(model.claims.len() <= config.max_claims);
+            prop_assert!(model.existing_nodes.len() <= config.max_existing_nodes);
+            prop_assert!(model.volumes.is_empty() <= model.claims.is_empty());
         }
 
         #[test]
@@ -508,11 +919,26 @@ mod tests {
                 max_namespaces: 0,
                 max_pods: 2,
                 max_days: 1,
+                max_volumes: 0,
+                max_claims: 3,
+                max_existing_nodes: 0,
+                operator_roles: false,
             })
         ) {
             prop_assert_eq!(model.validate(), Ok(()));
             prop_assert!(model.nodes.len() <= 1 && model.namespaces.is_empty());
+            // One node: no pod can move.
             prop_assert!(model.pods.len() <= 2 && model.num_days() == 1);
+            prop_assert!(model.volumes.is_empty() && model.claims.is_empty());
+            prop_assert!(model.existing_nodes.is_empty());
+            prop_assert!(model.operator_node_roles.is_empty());
+        }
+
+        #[test]
+        fn pods_only_models_have_no_storage_or_catalog_roles(model in pods_only_cluster_model()) {
+            prop_assert_eq!(model.validate(), Ok(()));
+            prop_assert!(model.volumes.is_empty() && model.claims.is_empty());
+            prop_assert!(model.existing_nodes.is_empty() && model.operator_node_roles.is_empty());
         }
     }
 
@@ -541,6 +967,26 @@ mod tests {
         unlisted_namespace: usize,
         no_pods: usize,
         non_ascii_label: usize,
+        moved_pod: usize,
+        no_volumes: usize,
+        claimless_volume: usize,
+        capacity_differs_from_request: usize,
+        empty_csi_handle: usize,
+        volume_on_two_nodes: usize,
+        volume_with_two_claims: usize,
+        claim_mounted_by_two_pods: usize,
+        claim_with_ghost_pod: usize,
+        claim_with_own_hours: usize,
+        key_on_pv_and_pvc: usize,
+        operator_roles: usize,
+        control_plane_role: usize,
+        empty_role: usize,
+        infra_label: usize,
+        decoy_role_label: usize,
+        apiserver_pod_on_node: usize,
+        existing_same_identity: usize,
+        existing_other_cluster: usize,
+        existing_without_role: usize,
     }
 
     /// The patterns of [`COST_CATEGORY_PATTERNS`] each namespace matches, worked out by hand.
@@ -621,6 +1067,110 @@ mod tests {
                     .iter()
                     .any(|p| !p.labels.iter().all(|(_, v)| v.is_ascii())),
             );
+            self.add_storage(m);
+            self.add_roles(m);
+        }
+
+        fn add_storage(&mut self, m: &ClusterModel) {
+            let count = |flag: bool| usize::from(flag);
+            let names: BTreeSet<(&str, &str)> = m
+                .pods
+                .iter()
+                .map(|p| (p.namespace.as_str(), p.name.as_str()))
+                .collect();
+            self.moved_pod += count(names.len() < m.pods.len());
+            self.no_volumes += count(m.volumes.is_empty());
+            self.claimless_volume += count(m.volumes.iter().any(|v| !v.claimless_hours.is_empty()));
+            self.capacity_differs_from_request += count(
+                m.volumes
+                    .iter()
+                    .any(|v| v.capacity_bytes != v.request_bytes),
+            );
+            self.empty_csi_handle +=
+                count(m.volumes.iter().any(|v| v.csi_volume_handle.is_empty()));
+            self.volume_on_two_nodes += count(m.volumes.iter().any(|v| {
+                let nodes: BTreeSet<&str> = m
+                    .claims
+                    .iter()
+                    .filter(|c| c.volume == v.name)
+                    .flat_map(|c| {
+                        m.pods
+                            .iter()
+                            .filter(move |p| p.namespace == c.namespace && c.pods.contains(&p.name))
+                    })
+                    .filter(|p| !p.node.is_empty())
+                    .map(|p| p.node.as_str())
+                    .collect();
+                nodes.len() >= 2
+            }));
+            self.volume_with_two_claims += count(
+                m.volumes
+                    .iter()
+                    .any(|v| m.claims.iter().filter(|c| c.volume == v.name).count() >= 2),
+            );
+            self.claim_mounted_by_two_pods += count(m.claims.iter().any(|c| {
+                c.pods
+                    .iter()
+                    .filter(|p| names.contains(&(c.namespace.as_str(), p.as_str())))
+                    .count()
+                    >= 2
+            }));
+            self.claim_with_ghost_pod += count(
+                m.claims
+                    .iter()
+                    .any(|c| c.pods.iter().any(|p| p == GHOST_POD)),
+            );
+            self.claim_with_own_hours += count(m.claims.iter().any(|c| {
+                let of_pods: BTreeSet<u32> = m
+                    .pods
+                    .iter()
+                    .filter(|p| p.namespace == c.namespace && c.pods.contains(&p.name))
+                    .flat_map(|p| p.hours.iter().copied())
+                    .collect();
+                c.hours != of_pods.into_iter().collect::<Vec<_>>()
+            }));
+            self.key_on_pv_and_pvc += count(m.claims.iter().any(|c| {
+                let volume = m.volume(&c.volume).expect("a listed volume");
+                labels_at(&c.labels, 0)
+                    .iter()
+                    .any(|(k, _)| has_key(labels_at(&volume.labels, 0), k))
+            }));
+        }
+
+        fn add_roles(&mut self, m: &ClusterModel) {
+            let count = |flag: bool| usize::from(flag);
+            let roles = &m.operator_node_roles;
+            self.operator_roles += count(!roles.is_empty());
+            self.control_plane_role += count(roles.values().any(|r| r == "control-plane"));
+            self.empty_role += count(roles.values().any(String::is_empty));
+            let node_has_label = |key: &str, value: &str| {
+                m.nodes.iter().any(|n| {
+                    n.labels
+                        .iter()
+                        .any(|p| p.labels.contains(&(key.to_string(), value.to_string())))
+                })
+            };
+            self.infra_label += count(node_has_label(ROLE_LABELS[0].0, ROLE_LABELS[0].1));
+            self.decoy_role_label += count(node_has_label(ROLE_LABELS[2].0, ROLE_LABELS[2].1));
+            self.apiserver_pod_on_node += count(
+                m.pods
+                    .iter()
+                    .any(|p| p.namespace == "openshift-kube-apiserver" && !p.node.is_empty()),
+            );
+            let same = |r: &NodeRecord| {
+                m.nodes.iter().any(|n| {
+                    r.node == n.name
+                        && r.resource_id.as_deref() == Some(n.resource_id.as_str())
+                        && r.node_capacity_cpu_cores == Some(n.cpu_cores)
+                        && r.cluster_id.as_deref() == Some(m.cluster_id.as_str())
+                })
+            };
+            let existing = &m.existing_nodes;
+            self.existing_same_identity += count(existing.iter().any(same));
+            self.existing_other_cluster += count(existing.iter().any(|r| {
+                r.cluster_id.as_deref() == Some(OTHER_CLUSTER) && m.node(&r.node).is_some()
+            }));
+            self.existing_without_role += count(existing.iter().any(|r| r.node_role.is_none()));
         }
     }
 
