@@ -32,7 +32,9 @@ use ocp_engine::run::{Output, RunReport, RunRequest};
 use ocp_engine::summary::Metric;
 use ocp_harness::compare::ComparableRow;
 use ocp_harness::scenario::{engine_request, run_quietly, Scenario};
-use ocp_harness::synth::koku_tables::{namespace_labels_daily, node_labels_daily, pod_usage_daily};
+use ocp_harness::synth::koku_tables::{
+    namespace_labels_daily, node_labels_daily, pod_usage_daily, storage_usage_daily,
+};
 use ocp_harness::synth::model::{days_in_month, labels_at};
 use ocp_harness::synth::strategy::{cluster_model, LABEL_KEYS};
 use ocp_harness::synth::{
@@ -218,20 +220,24 @@ fn baseline(model: &ClusterModel) -> Outcome {
 // Writing a model's tables in other file layouts
 // ---------------------------------------------------------------------------------------------
 
-/// The six tables koku writes for the pod and label reports.
+/// The eight tables koku writes for the pod, storage and label reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TableKind {
     PodHourly,
     PodDaily,
+    StorageHourly,
+    StorageDaily,
     NodeLabelsHourly,
     NodeLabelsDaily,
     NamespaceLabelsHourly,
     NamespaceLabelsDaily,
 }
 
-const ALL_TABLES: [TableKind; 6] = [
+const ALL_TABLES: [TableKind; 8] = [
     TableKind::PodHourly,
     TableKind::PodDaily,
+    TableKind::StorageHourly,
+    TableKind::StorageDaily,
     TableKind::NodeLabelsHourly,
     TableKind::NodeLabelsDaily,
     TableKind::NamespaceLabelsHourly,
@@ -312,6 +318,10 @@ fn write_layout(model: &ClusterModel, layout: &mut impl Layout) -> Variant {
     write_files(root, model, pod);
     let pod_daily = layout.files(PodDaily, per_day(&days, |t| &t.pod_usage_daily));
     write_files(root, model, pod_daily);
+    let storage = layout.files(StorageHourly, per_day(&days, |t| &t.storage_usage));
+    write_files(root, model, storage);
+    let storage_daily = layout.files(StorageDaily, per_day(&days, |t| &t.storage_usage_daily));
+    write_files(root, model, storage_daily);
     let node = layout.files(NodeLabelsHourly, per_day(&days, |t| &t.node_labels));
     write_files(root, model, node);
     let node_daily = layout.files(NodeLabelsDaily, per_day(&days, |t| &t.node_labels_daily));
@@ -440,6 +450,7 @@ fn write_chunked(model: &ClusterModel, rng: &mut ChaCha8Rng) -> Variant {
         let date = model.date(day);
         let t = koku_tables_for_day(model, day);
         write_chunks(root, model, date, t.pod_usage, pod_usage_daily, rng);
+        write_chunks(root, model, date, t.storage_usage, storage_usage_daily, rng);
         write_chunks(root, model, date, t.node_labels, node_labels_daily, rng);
         let namespaces = t.namespace_labels;
         write_chunks(root, model, date, namespaces, namespace_labels_daily, rng);
@@ -583,13 +594,25 @@ fn node_renaming(model: &ClusterModel, rng: &mut ChaCha8Rng) -> BTreeMap<String,
     old.into_iter().zip(new).collect()
 }
 
+/// `model` with its nodes renamed everywhere a node name appears: nodes, pods, the operator's
+/// roles and the recorded `reporting_ocp_nodes` rows (a recorded name that is not one of the
+/// model's nodes stays).
 fn renamed(model: &ClusterModel, names: &BTreeMap<String, String>) -> ClusterModel {
+    let rename = |name: &str| names.get(name).cloned().unwrap_or_else(|| name.to_string());
     let mut changed = model.clone();
     for node in &mut changed.nodes {
-        node.name = names[&node.name].clone();
+        node.name = rename(&node.name);
     }
     for pod in changed.pods.iter_mut().filter(|p| !p.node.is_empty()) {
-        pod.node = names[&pod.node].clone();
+        pod.node = rename(&pod.node);
+    }
+    changed.operator_node_roles = model
+        .operator_node_roles
+        .iter()
+        .map(|(node, role)| (rename(node), role.clone()))
+        .collect();
+    for record in &mut changed.existing_nodes {
+        record.node = rename(&record.node);
     }
     changed
 }
@@ -604,6 +627,14 @@ const POD_SUMS: [Metric; 8] = [
     Metric::PodRequestMemoryGigabyteHours,
     Metric::PodEffectiveUsageMemoryGigabyteHours,
     Metric::PodLimitMemoryGigabyteHours,
+];
+
+/// The three storage metrics summed over a group's daily storage rows (spec §3 Storage table);
+/// Pod and unallocated rows have them NULL.
+const STORAGE_SUMS: [Metric; 3] = [
+    Metric::PersistentvolumeclaimCapacityGigabyteMonths,
+    Metric::VolumeRequestStorageGigabyteMonths,
+    Metric::PersistentvolumeclaimUsageGigabyteMonths,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -678,7 +709,7 @@ proptest! {
     /// CTEs). The chosen subset of tables shrinks to the ones that matter.
     #[test]
     fn splitting_files_in_two_changes_nothing(
-        (model, tables, seed) in (cluster_model(), subsequence(ALL_TABLES.to_vec(), 1..=6), any::<u64>())
+        (model, tables, seed) in (cluster_model(), subsequence(ALL_TABLES.to_vec(), 1..=8), any::<u64>())
     ) {
         let mut layout = Split { tables, rng: ChaCha8Rng::seed_from_u64(seed) };
         let variant = write_layout(&model, &mut layout);
@@ -706,16 +737,25 @@ proptest! {
     /// rows, and nothing else: capacity cores are a max, capacity hours come from the hourly
     /// table, and labels, cost category and resource id are unchanged. An unallocated row is
     /// capacity − Σ pod sums (§3 statement 3), so with the sums doubled it becomes
-    /// capacity − 2·Σ = 2·(capacity − Σ) − capacity.
+    /// capacity − 2·Σ = 2·(capacity − Σ) − capacity. The daily storage rows are summed too
+    /// (§3 Storage branch): a copy doubles the three GiB-month sums and not the capacity in GiB
+    /// (a max) nor the node count (DISTINCT nodes).
     #[test]
     fn second_copies_double_only_the_pod_sums(
-        (model, tables) in (cluster_model(), subsequence(ALL_TABLES.to_vec(), 1..=6))
+        (model, tables) in (cluster_model(), subsequence(ALL_TABLES.to_vec(), 1..=8))
     ) {
         let doubled = tables.contains(&TableKind::PodDaily);
+        let storage_doubled = tables.contains(&TableKind::StorageDaily);
         let expected = run_report(&scenario(&model).request()).map(|report| {
             sorted(report.rows.iter().map(|row| {
                 let unallocated = row.is_unallocated();
                 let mut row = ComparableRow::from(row);
+                if storage_doubled {
+                    for metric in STORAGE_SUMS {
+                        let value = &mut row.metrics[metric as usize];
+                        *value = value.map(|v| 2.0 * v);
+                    }
+                }
                 if doubled {
                     for metric in POD_SUMS {
                         let capacity = match metric {
@@ -783,7 +823,8 @@ proptest! {
         let names = node_renaming(&model, &mut ChaCha8Rng::seed_from_u64(seed));
         let expected = baseline(&model).map(|rows| {
             sorted(rows.into_iter().map(|mut row| {
-                row.key.node = row.key.node.map(|node| names[&node].clone());
+                // A Storage row's node may be '' (a nodeless pod mounts the claim, §7.10).
+                row.key.node = row.key.node.map(|node| names.get(&node).cloned().unwrap_or(node));
                 row
             }))
         });
