@@ -56,7 +56,7 @@ use crate::synth::{
     ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, VolumeModel,
 };
 use ocp_engine::config::NodeRecord;
-use ocp_engine::summary::{Metric, SummaryRow};
+use ocp_engine::summary::{DataSource, Metric, SummaryRow};
 
 /// A fixture file.
 #[derive(Debug, Clone, Deserialize)]
@@ -347,7 +347,7 @@ pub fn render_rows(rows: &[SummaryRow]) -> String {
     let mut out = String::new();
     for row in rows {
         out.push_str(&format!(
-            "{} {} namespace={} node={} resource_id={} cost_category_id={}\n  pod_labels={}\n",
+            "{} {} namespace={} node={} resource_id={} cost_category_id={}\n",
             row.data_source.as_str(),
             row.usage_start,
             shown(row.namespace.as_deref()),
@@ -355,8 +355,20 @@ pub fn render_rows(rows: &[SummaryRow]) -> String {
             shown(row.resource_id.as_deref()),
             row.cost_category_id
                 .map_or("NULL".to_string(), |id| id.to_string()),
-            shown(row.pod_labels_json().as_deref()),
         ));
+        match row.data_source {
+            DataSource::Pod => out.push_str(&format!(
+                "  pod_labels={}\n",
+                shown(row.pod_labels_json().as_deref())
+            )),
+            DataSource::Storage => out.push_str(&format!(
+                "  persistentvolumeclaim={} persistentvolume={} storageclass={}\n  volume_labels={}\n",
+                shown(row.persistentvolumeclaim.as_deref()),
+                shown(row.persistentvolume.as_deref()),
+                shown(row.storageclass.as_deref()),
+                shown(row.volume_labels_json().as_deref()),
+            )),
+        }
         for metric in Metric::ALL {
             if let Some(value) = row.metric(metric) {
                 out.push_str(&format!("  {:<45} {value:.9}\n", metric.column()));
