@@ -114,7 +114,7 @@ pub async fn report_period(
         .query_opt(
             &format!(
                 "SELECT id, cluster_id, cluster_alias FROM {}.reporting_ocpusagereportperiod \
-                 WHERE provider_id = $1 AND report_period_start::date = $2",
+                 WHERE provider_id = $1 AND (report_period_start AT TIME ZONE 'UTC')::date = $2",
                 quote_ident(schema)
             ),
             &[&source, &month_start],

@@ -75,12 +75,14 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
 /// `url` with any password replaced by `***`, safe to print.
 pub fn redact_password(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if let Some((user, _password)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-        return url.to_string();
+        let rest = match rest.split_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{user}:***@{host}"),
+                None => rest.to_string(),
+            },
+            None => rest.to_string(),
+        };
+        return format!("{scheme}://{}", redact_query_password(&rest));
     }
     // key=value form: blank out the value of password=...
     url.split_whitespace()
@@ -90,6 +92,21 @@ pub fn redact_password(url: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Blanks a `password=` query parameter of a URL's host/path/query part.
+fn redact_query_password(rest: &str) -> String {
+    let Some((path, query)) = rest.split_once('?') else {
+        return rest.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -118,6 +135,11 @@ mod tests {
         assert_eq!(
             redact_password("postgresql://koku@db/koku"),
             "postgresql://koku@db/koku"
+        );
+        // libpq also takes the password as a query parameter.
+        assert_eq!(
+            redact_password("postgresql://koku@db/koku?sslmode=require&password=s3cret"),
+            "postgresql://koku@db/koku?sslmode=require&password=***"
         );
     }
 
