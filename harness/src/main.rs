@@ -57,9 +57,12 @@ enum Command {
     Bench(BenchArgs),
     /// Engine against an oracle on one dataset: the go/no-go report, its verdict as exit code.
     #[command(
-        long_about = "Run the engine in-process and an oracle (the reference query on DuckDB) on \
-        the dataset an engine.toml names (default: the generated typical cluster in data/typical, \
-        generated when missing), compare their rows, and render the go/no-go report: the verdict, \
+        long_about = "Run the engine in-process and an oracle on the dataset an engine.toml names, \
+        compare their rows, and render the go/no-go report. Oracles (--oracle): duckdb, the \
+        reference query on an embedded DuckDB (default; dataset default: the generated typical \
+        cluster in data/typical, generated when missing); trino, the same query on the site's \
+        Trino; koku-trino and koku-postgres, the rows koku itself wrote (its Hive staging table \
+        through Trino, its PostgreSQL table). The report has the verdict, \
         the run's identity, the criteria (end-to-end time, peak memory, worst relative \
         difference) against the go and no-go bars, time and memory per phase, the comparison and \
         the totals. Prints it as tables and writes report.txt, report.md, report.html \
@@ -68,7 +71,7 @@ enum Command {
         Exit codes: 0 GO, 1 NO-GO, 4 REVIEW; 2 bad input and 3 infrastructure failure (no \
         report)."
     )]
-    Compare(compare_command::CompareArgs),
+    Compare(Box<compare_command::CompareArgs>),
 }
 
 #[derive(clap::Args)]

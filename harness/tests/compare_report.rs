@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use ocp_engine::summary::Metric;
 use ocp_harness::compare::{ComparableRow, Tolerance};
-use ocp_harness::oracle::{DuckDbOracle, Oracle, OracleError, OracleRun, QueryParams};
+use ocp_harness::oracle::{DuckDbOracle, Oracle, OracleError, OracleInput, OracleRun, QueryParams};
 use ocp_harness::report::flow::{run_compare, CompareOutcome, CompareRun, ENGINE_ROWS};
 use ocp_harness::report::{Verdict, FILES};
 use ocp_harness::scenario::engine_config;
@@ -274,6 +274,7 @@ fn compare_tiny_cluster(oracle: &dyn Oracle) -> TinyRun {
     let outcome = run_compare(&CompareRun {
         config: &config,
         oracle,
+        input: OracleInput::LocalFiles,
         tolerance: Tolerance::default(),
         report_dir: &report_dir,
         started_at: Utc::now(),

@@ -8,15 +8,22 @@
 //! - [`DuckDbOracle`]: the project's reference queries (`harness/sql/`, Trino's dialect, made
 //!   DuckDB's by [`dialect`]) run by the pinned DuckDB CLI over the same Parquet files the engine
 //!   reads. No server; the default.
-//! - a live Trino oracle (later) runs the same query text unchanged.
+//! - [`TrinoOracle`]: the same query text, unchanged, on a site's own Trino over koku's own
+//!   Hive and PostgreSQL tables; [`TrinoKokuStagingOracle`]: the rows koku itself wrote to its
+//!   Hive staging table, read through that Trino ([`trino`], settings in [`settings`]).
 //!
-//! `docs/oracle.md` explains the query, the dialect rewrites and how DuckDB is run.
+//! `docs/oracle.md` explains the query, the dialect rewrites and how DuckDB is run, and the
+//! Trino client; `docs/operations.md` how to run the Trino oracles at a site.
 
 pub mod dialect;
 pub mod duckdb;
+pub mod koku_postgres;
 pub mod locate;
 pub mod query;
+pub mod settings;
 pub mod tables;
+pub mod trino;
+pub mod trino_rows;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,10 +32,13 @@ use crate::compare::ComparableRow;
 
 pub use dialect::{translate, Dialect, DialectError};
 pub use duckdb::DuckDbOracle;
+pub use koku_postgres::{KokuPostgresOracle, KokuPostgresSettings};
 pub use locate::locate_duckdb;
 pub use query::{
     QueryParams, POPULATE_OCP_NODES_SQL, REFERENCE_NODE_ROLES_SQL, REFERENCE_SUMMARY_SQL,
 };
+pub use settings::{OracleConfigFile, Secret, TrinoSettings};
+pub use trino::{TrinoKokuStagingOracle, TrinoOracle};
 
 /// Something that computes the summary rows the engine must equal.
 pub trait Oracle {
@@ -40,14 +50,28 @@ pub trait Oracle {
     fn run(&self, query: &QueryParams) -> Result<OracleRun, OracleError>;
 }
 
+/// What an oracle computes from, and so what the engine must read for the two to be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OracleInput {
+    /// The config file's local folder and inline `[catalog]`, which the oracle reads too (the
+    /// embedded DuckDB oracle).
+    LocalFiles,
+    /// A site's own stores: the engine reads the config's location (S3/MinIO or a folder) and
+    /// koku's catalog tables from the config's PostgreSQL; the oracle reads the site's own
+    /// servers (Trino over the same bucket and database, or the rows koku wrote).
+    Site,
+}
+
 /// What one oracle run produced.
 #[derive(Debug, Clone)]
 pub struct OracleRun {
     /// The rows, in no particular order, labels as canonical JSON.
     pub rows: Vec<ComparableRow>,
-    /// Wall-clock time of the oracle's work (for DuckDB: the child process, start to exit).
+    /// Wall-clock time of the oracle's work (for DuckDB: the child process, start to exit; for
+    /// Trino: the query's own `elapsedTimeMillis`).
     pub elapsed: Duration,
-    /// Peak resident memory of the oracle's process, where it can be measured.
+    /// Peak memory of the oracle's work, where it can be measured (for DuckDB: the child's
+    /// resident set; for Trino: the query's `peakMemoryBytes` across the cluster).
     pub peak_rss_bytes: Option<u64>,
     /// The SQL exactly as the oracle ran it (for DuckDB: the whole script given to the CLI).
     pub query_text: String,

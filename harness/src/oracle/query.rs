@@ -40,7 +40,9 @@ pub const POPULATE_OCP_NODES_SQL: &str = include_str!("../../sql/populate_ocp_no
 /// days, the run's constants, and the catalog rows koku keeps in PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryParams {
-    /// Local folder holding koku's `data/` tree (the bucket root), absolute.
+    /// Where koku's `data/` tree is (the bucket root): for the embedded oracle a local folder,
+    /// absolute; for the oracles that read a site ([`QueryParams::for_site`]) the engine's
+    /// location as given (`s3://bucket`), which they do not read.
     pub location: PathBuf,
     /// koku's account folder (`org1234567`): the schema without a leading `acct`.
     pub account: String,
@@ -54,12 +56,14 @@ pub struct QueryParams {
     pub report_period_id: Option<i32>,
     pub cluster_id: Option<String>,
     pub cluster_alias: Option<String>,
-    /// `reporting_enabledtagkeys` keys enabled for OCP.
+    /// `reporting_enabledtagkeys` keys enabled for OCP (empty for a site: its oracles read
+    /// koku's table).
     pub enabled_tag_keys: Vec<String>,
-    /// `reporting_ocp_cost_category_namespace` rows: (LIKE pattern, cost category id).
+    /// `reporting_ocp_cost_category_namespace` rows: (LIKE pattern, cost category id) (empty
+    /// for a site).
     pub cost_category_patterns: Vec<(String, i32)>,
     /// `reporting_ocp_nodes` rows before the run, of any cluster of the tenant; the run adds the
-    /// nodes it finds (spec §6.4).
+    /// nodes it finds (spec §6.4) (empty for a site).
     pub nodes: Vec<NodeRecord>,
     /// The koku variant reproduced: Trino's SQL or its PostgreSQL port (spec §9.3).
     pub compatibility: Compatibility,
@@ -109,6 +113,27 @@ impl QueryParams {
             nodes: catalog.nodes.clone(),
             compatibility: request.compatibility,
         })
+    }
+
+    /// The parameters of the engine run `request` at a site, for the oracles that read the
+    /// site's own servers: same source, days, constants, schema and compatibility; the location
+    /// as given and no catalog rows (those oracles read koku's catalog tables themselves).
+    pub fn for_site(request: &RunRequest) -> Self {
+        QueryParams {
+            location: PathBuf::from(&request.location),
+            account: request.account.clone(),
+            schema: schema_of_account(&request.account),
+            source_uuid: request.source_uuid,
+            start: request.start,
+            end: request.end,
+            report_period_id: request.report_period_id,
+            cluster_id: request.cluster_id.clone(),
+            cluster_alias: request.cluster_alias.clone(),
+            enabled_tag_keys: Vec::new(),
+            cost_category_patterns: Vec::new(),
+            nodes: Vec::new(),
+            compatibility: request.compatibility,
+        }
     }
 
     /// The parameters of [`Scenario::request`]: the scenario's model over its whole date range.

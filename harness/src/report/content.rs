@@ -263,7 +263,12 @@ fn timing(report: &CompareReport) -> Section {
                     in-process run, peak the largest phase peak."
         .to_string();
     if oracle.phases.is_empty() {
-        note.push_str(" The oracle reports no phases: its time is start to exit.");
+        note.push_str(
+            " The oracle reports no phases: one figure for its whole run (DuckDB: the child \
+             process start to exit, its peak resident memory; Trino: the query's own elapsed \
+             time and peak memory from Trino's statistics; koku's PostgreSQL rows: the time of \
+             reading them, memory unmeasured).",
+        );
     }
     Section {
         id: "timing",

@@ -3,9 +3,17 @@
 //! report written in its four forms.
 //!
 //! Contracts:
-//! - The config file must name a local folder and carry its catalog inline (`[catalog]`, as
-//!   `ocp-harness generate` writes it): the embedded oracle reads neither S3 nor PostgreSQL.
-//!   `[postgres]` is ignored; the engine writes its rows to [`ENGINE_ROWS`] in the report folder.
+//! - The engine reads what the oracle reads ([`OracleInput`]):
+//!   - [`OracleInput::LocalFiles`] (the embedded oracle): the config file must name a local
+//!     folder and carry its catalog inline (`[catalog]`, as `ocp-harness generate` writes it);
+//!     `[postgres]` is ignored.
+//!   - [`OracleInput::Site`] (Trino, koku's own rows): the config's location as it is (S3/MinIO
+//!     or a folder) and koku's catalog tables from the config's `[postgres]` (URL there or in
+//!     `OCP_ENGINE_POSTGRES_URL`, as the engine's command reads it), which the engine only
+//!     reads; a `[catalog]` table is refused, since the oracle reads koku's tables.
+//!
+//!   Either way the engine writes its rows to [`ENGINE_ROWS`] in the report folder, never to
+//!   PostgreSQL.
 //! - Order: config, then both sides' parameters (so a config the oracle cannot use fails before
 //!   any work), the engine, the oracle, the comparison, the report.
 //! - Blocking: the engine runs on a runtime of its own; call this outside an async runtime.
@@ -24,7 +32,7 @@ use ocp_engine::run::{RunReport, RunRequest};
 use super::document::{CompareReport, Context};
 use super::write_all;
 use crate::compare::{compare, ComparableRow, Tolerance};
-use crate::oracle::{Oracle, OracleError, QueryParams};
+use crate::oracle::{Oracle, OracleError, OracleInput, QueryParams};
 use crate::scenario::run_quietly;
 
 /// The engine's rows, in the report folder.
@@ -35,6 +43,8 @@ pub struct CompareRun<'a> {
     /// The engine config file (`engine.toml`).
     pub config: &'a Path,
     pub oracle: &'a dyn Oracle,
+    /// What `oracle` reads, and so what the engine is given.
+    pub input: OracleInput,
     pub tolerance: Tolerance,
     /// Where the engine's rows and the report go; created if missing.
     pub report_dir: &'a Path,
@@ -75,8 +85,11 @@ impl CompareError {
 pub fn run_compare(run: &CompareRun) -> Result<CompareOutcome, CompareError> {
     let config = ConfigFile::load(run.config)?;
     let engine_rows = run.report_dir.join(ENGINE_ROWS);
-    let request = request_from_config(&config, engine_rows.clone())?;
-    let query = QueryParams::from_request(&request)?;
+    let request = request_from_config(&config, engine_rows.clone(), run.input)?;
+    let query = match run.input {
+        OracleInput::LocalFiles => QueryParams::from_request(&request)?,
+        OracleInput::Site => QueryParams::for_site(&request),
+    };
     std::fs::create_dir_all(run.report_dir).map_err(|e| {
         CompareError::Report(format!("cannot create {}: {e}", run.report_dir.display()))
     })?;
@@ -108,10 +121,22 @@ fn run_engine(request: &RunRequest) -> Result<(RunReport, Duration), EngineError
     Ok((report, started.elapsed()))
 }
 
-/// The request the config file describes, writing the rows to `out`: the engine's own resolution
-/// ([`resolve_request`]) of the file alone. `compare` works from files: it needs the catalog
-/// inline and ignores the file's `[postgres]` section.
-pub fn request_from_config(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
+/// The request the config file describes for an oracle reading `input`, writing the rows to
+/// `out`: the engine's own resolution ([`resolve_request`]) of the file (see the module contract
+/// for what each input needs).
+pub fn request_from_config(
+    config: &ConfigFile,
+    out: PathBuf,
+    input: OracleInput,
+) -> Result<RunRequest, EngineError> {
+    match input {
+        OracleInput::LocalFiles => local_files_request(config, out),
+        OracleInput::Site => site_request(config, out),
+    }
+}
+
+/// The files-only request: the catalog inline, `[postgres]` ignored.
+fn local_files_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
     if config.catalog.is_none() {
         return Err(EngineError::input(
             "the config file has no [catalog] table; compare needs the catalog inline (enabled \
@@ -124,6 +149,35 @@ pub fn request_from_config(config: &ConfigFile, out: PathBuf) -> Result<RunReque
         files_only,
         Overrides {
             out: Some(out),
+            ..Overrides::default()
+        },
+    )
+}
+
+/// The site request: the config's location, koku's catalog from its PostgreSQL (URL from the
+/// file or `OCP_ENGINE_POSTGRES_URL`), rows to `out`.
+fn site_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
+    if config.catalog.is_some() {
+        return Err(EngineError::input(
+            "the config file has a [catalog] table, but this oracle reads koku's catalog tables \
+             at the site: remove [catalog] so that the engine reads the same tables from \
+             [postgres]",
+        ));
+    }
+    let postgres_url = std::env::var("OCP_ENGINE_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    if postgres_url.is_none() && config.postgres.url.is_none() || config.postgres.schema.is_none() {
+        return Err(EngineError::input(
+            "comparing at a site needs koku's PostgreSQL for the engine's catalog: set [postgres] \
+             url (or OCP_ENGINE_POSTGRES_URL) and schema in the config file",
+        ));
+    }
+    resolve_request(
+        config.clone(),
+        Overrides {
+            out: Some(out),
+            postgres_url,
             ..Overrides::default()
         },
     )
@@ -151,13 +205,14 @@ mod tests {
     use super::*;
     use crate::scenario::engine_config;
     use crate::synth::{generate, Scale};
-    use ocp_engine::run::CatalogSource;
+    use ocp_engine::run::{CatalogSource, Output};
 
     #[test]
     fn a_generated_config_resolves_to_the_scenario_request() {
         let model = generate(Scale::Tiny, 7);
         let config = engine_config(&model);
-        let request = request_from_config(&config, "x.parquet".into()).unwrap();
+        let request =
+            request_from_config(&config, "x.parquet".into(), OracleInput::LocalFiles).unwrap();
         assert_eq!(request.location, ".");
         assert_eq!(request.source_uuid, model.source_uuid);
         assert_eq!(
@@ -176,11 +231,36 @@ mod tests {
     fn a_config_without_inline_catalog_is_bad_input() {
         let mut config = engine_config(&generate(Scale::Tiny, 7));
         config.catalog = None;
-        let error = request_from_config(&config, "x.parquet".into()).unwrap_err();
+        let error =
+            request_from_config(&config, "x.parquet".into(), OracleInput::LocalFiles).unwrap_err();
         assert_eq!(CompareError::from(error).exit_code(), 2);
         config = engine_config(&generate(Scale::Tiny, 7));
         config.period.start = Some("September".into());
-        let error = request_from_config(&config, "x.parquet".into()).unwrap_err();
+        let error =
+            request_from_config(&config, "x.parquet".into(), OracleInput::LocalFiles).unwrap_err();
         assert!(error.to_string().contains("period.start"), "{error}");
+    }
+
+    #[test]
+    fn a_site_request_reads_the_location_and_kokus_catalog_and_writes_a_file() {
+        let mut config = engine_config(&generate(Scale::Tiny, 7));
+        config.source.location = Some("s3://koku-bucket".into());
+        let error =
+            request_from_config(&config, "x.parquet".into(), OracleInput::Site).unwrap_err();
+        assert!(error.to_string().contains("[catalog]"), "{error}");
+        config.catalog = None;
+        config.postgres.url = Some("postgresql://koku@db/koku".into());
+        config.postgres.schema = Some("org1234567".into());
+        let request = request_from_config(&config, "x.parquet".into(), OracleInput::Site).unwrap();
+        assert_eq!(request.location, "s3://koku-bucket");
+        assert!(matches!(request.catalog, CatalogSource::Postgres));
+        assert!(matches!(request.output, Output::File(_)));
+        let query = QueryParams::for_site(&request);
+        assert_eq!(query.schema, "org1234567");
+        assert_eq!(query.source_uuid, request.source_uuid);
+        config.postgres.schema = None;
+        let error =
+            request_from_config(&config, "x.parquet".into(), OracleInput::Site).unwrap_err();
+        assert_eq!(CompareError::from(error).exit_code(), 2);
     }
 }
