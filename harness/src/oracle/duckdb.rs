@@ -322,14 +322,17 @@ fn read_result<T>(
     Ok(rows)
 }
 
+/// The batch's column `name` cast to `ty`; an error names the column.
+fn column_as(batch: &RecordBatch, name: &str, ty: DataType) -> Result<ArrayRef, String> {
+    let array = batch
+        .column_by_name(name)
+        .ok_or_else(|| format!("no column {name}"))?;
+    arrow::compute::cast(array, &ty).map_err(|e| format!("column {name}: {e}"))
+}
+
 /// The `reporting_ocp_nodes` rows of a batch written by [`nodes_script`].
 fn nodes_of(batch: &RecordBatch) -> Result<Vec<NodeRecord>, String> {
-    let column = |name: &str, ty: DataType| -> Result<ArrayRef, String> {
-        let array = batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("no column {name}"))?;
-        arrow::compute::cast(array, &ty).map_err(|e| format!("column {name}: {e}"))
-    };
+    let column = |name: &str, ty: DataType| column_as(batch, name, ty);
     let text = |name: &str| column(name, DataType::Utf8);
     let (node, resource_id) = (text("node")?, text("resource_id")?);
     let (cluster_id, node_role) = (text("cluster_id")?, text("node_role")?);
@@ -355,12 +358,7 @@ fn nodes_of(batch: &RecordBatch) -> Result<Vec<NodeRecord>, String> {
 
 /// The batch's rows, columns found by name (koku's column names) and cast to the types read.
 fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
-    let column = |name: &str, ty: DataType| -> Result<ArrayRef, String> {
-        let array = batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("no column {name}"))?;
-        arrow::compute::cast(array, &ty).map_err(|e| format!("column {name}: {e}"))
-    };
+    let column = |name: &str, ty: DataType| column_as(batch, name, ty);
     let text = |name: &str| column(name, DataType::Utf8);
     let data_source = text("data_source")?;
     let usage_start = column("usage_start", DataType::Date32)?;

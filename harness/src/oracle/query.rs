@@ -95,15 +95,6 @@ impl QueryParams {
             OracleError::Params(format!("cannot resolve the folder {location}: {e}"))
         })?;
         Ok(QueryParams {
-            location,
-            account: request.account.clone(),
-            schema: schema_of_account(&request.account),
-            source_uuid: request.source_uuid,
-            start: request.start,
-            end: request.end,
-            report_period_id: request.report_period_id,
-            cluster_id: request.cluster_id.clone(),
-            cluster_alias: request.cluster_alias.clone(),
             enabled_tag_keys: catalog.enabled_tag_keys.clone(),
             cost_category_patterns: catalog
                 .cost_category_namespaces
@@ -111,7 +102,7 @@ impl QueryParams {
                 .map(|c| (c.pattern.clone(), c.cost_category_id))
                 .collect(),
             nodes: catalog.nodes.clone(),
-            compatibility: request.compatibility,
+            ..QueryParams::without_catalog(request, location)
         })
     }
 
@@ -119,8 +110,13 @@ impl QueryParams {
     /// site's own servers: same source, days, constants, schema and compatibility; the location
     /// as given and no catalog rows (those oracles read koku's catalog tables themselves).
     pub fn for_site(request: &RunRequest) -> Self {
+        QueryParams::without_catalog(request, PathBuf::from(&request.location))
+    }
+
+    /// The parameters of `request` read from `location`, with no catalog rows.
+    fn without_catalog(request: &RunRequest, location: PathBuf) -> Self {
         QueryParams {
-            location: PathBuf::from(&request.location),
+            location,
             account: request.account.clone(),
             schema: schema_of_account(&request.account),
             source_uuid: request.source_uuid,
