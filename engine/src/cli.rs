@@ -184,6 +184,7 @@ fn report_as_json(request: &RunRequest, report: &RunReport) -> serde_json::Value
         "engine_version": env!("CARGO_PKG_VERSION"),
         "run_id": report.run_id.to_string(),
         "source_uuid": request.source_uuid.to_string(),
+        "compatibility": request.compatibility.as_str(),
         "start": report.effective_start.to_string(),
         "end": report.end.to_string(),
         "files_per_table": report.files_per_table.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
@@ -253,6 +254,14 @@ fn print_report(request: &RunRequest, report: &RunReport) {
             request.postgres.as_ref().map_or("", |p| p.schema.as_str())
         ),
     }
+    let variant = match request.compatibility {
+        Compatibility::Trino => "koku's Trino SQL",
+        Compatibility::Postgres => "koku's on-prem PostgreSQL port",
+    };
+    println!(
+        "reproducing: {variant} (--compatibility {})",
+        request.compatibility
+    );
     for (table, files) in &report.files_per_table {
         println!("  read {files:>4} files of {table}");
     }

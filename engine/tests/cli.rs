@@ -322,3 +322,19 @@ fn half_an_s3_key_pair_is_bad_input() {
         assert_mentions(&stderr, &["s3_access_key_id", "s3_secret_access_key"]);
     }
 }
+
+/// `--compatibility` takes koku's two variants only (docs/semantics.md); anything else, as a flag
+/// or as `summary.compatibility` in the config file, is bad input naming both values.
+#[test]
+fn an_unknown_koku_variant_is_bad_input_naming_the_two() {
+    let workspace = Workspace::new();
+    let stderr = stderr_of_failure(&mut workspace.aggregate_with("--compatibility", "mysql"), 2);
+    assert_mentions(&stderr, &["mysql", "trino", "postgres"]);
+
+    let config = workspace.write_config("variant.toml", "[summary]\ncompatibility = \"mysql\"\n");
+    let stderr = stderr_of_failure(
+        &mut workspace.aggregate_with("--config", &config.to_string_lossy()),
+        2,
+    );
+    assert_mentions(&stderr, &["mysql", "trino", "postgres"]);
+}
