@@ -183,7 +183,7 @@ fn site_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineE
     )
 }
 
-/// `CONFIG: source UUID (account, cluster), days START..END, N Parquet files`.
+/// `CONFIG: source UUID (account, cluster), days START..END, N Parquet files, koku variant V`.
 fn describe_dataset(config: &Path, request: &RunRequest, engine: &RunReport) -> String {
     let files: usize = engine.files_per_table.iter().map(|(_, n)| n).sum();
     let cluster = request
@@ -191,12 +191,14 @@ fn describe_dataset(config: &Path, request: &RunRequest, engine: &RunReport) -> 
         .as_deref()
         .map_or(String::new(), |c| format!(", cluster {c}"));
     format!(
-        "{}: source {} (account {}{cluster}), days {}..{}, {files} Parquet files",
+        "{}: source {} (account {}{cluster}), days {}..{}, {files} Parquet files, koku variant \
+         {} (summary.compatibility)",
         config.display(),
         request.source_uuid,
         request.account,
         request.start,
         request.end,
+        request.compatibility,
     )
 }
 
