@@ -224,7 +224,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         start_date: effective_start,
         end_date: request.end,
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        compatibility_mode: request.compatibility.to_string(),
+        compatibility: request.compatibility,
         rows_per_data_source: counts
             .iter()
             .map(|(k, v)| (k.to_string(), (*v).into()))
@@ -241,10 +241,9 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
     };
     let rows_deleted = phases
         .run("write", async {
-            let prepared = sink::prepare(&rows, compat)?;
             match (&request.output, client.as_mut()) {
                 (Output::File(path), _) => {
-                    sink::file::write(path, &prepared, &identity)?;
+                    sink::file::write(path, &sink::prepare(&rows, compat)?, &identity)?;
                     Ok(0)
                 }
                 (Output::Postgres, Some(client)) => {
@@ -253,7 +252,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
                         schema,
                         &identity,
                         &nodes,
-                        &prepared,
+                        &rows,
                         effective_start,
                         &record,
                     )

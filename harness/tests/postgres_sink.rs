@@ -16,8 +16,9 @@ use ocp_engine::error::Error;
 use ocp_engine::postgres::{koku_tables_sql, quote_ident};
 use ocp_engine::run::{CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
 use ocp_harness::scenario::{run_quietly, Scenario};
+use ocp_harness::synth::koku_tables::{koku_tables, pod_usage_daily};
 use ocp_harness::synth::model::GIB;
-use ocp_harness::synth::{ClusterModel, NodeModel, PodModel};
+use ocp_harness::synth::{write_table, ClusterModel, NodeModel, PodModel};
 use ocp_harness::testkit;
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
@@ -779,4 +780,39 @@ async fn nodes_are_recorded_and_the_first_role_wins() {
             ("node-b".into(), "Worker unallocated".into()),   // 10th
         ]
     );
+}
+
+/// A value koku cannot store (NaN, spec §3 statement 4: Trino's cast to decimal fails the whole
+/// insert) fails the run with bad input naming the column; the rows are rounded as they are
+/// copied, so the failure comes inside the transaction, which rolls back: the month written
+/// before stays as it was (the delete is undone too) and no run is recorded.
+#[tokio::test]
+async fn a_value_koku_cannot_store_fails_the_run_and_keeps_the_month() {
+    let scenario = Scenario::write(model()).expect("write the scenario");
+    let tenant = Tenant::fresh("sink_nan", &scenario.model).await;
+    let good = tenant.run(&scenario).await;
+    let uuids_before = tenant.uuids().await;
+
+    // The same month with one daily pod row's usage NaN (koku's converter would have made it 0;
+    // a hand-edited or foreign file need not), written over the scenario's daily files.
+    let mut daily = pod_usage_daily(&koku_tables(&scenario.model).pod_usage);
+    daily[0].pod_usage_cpu_core_seconds = f64::NAN;
+    let model = &scenario.model;
+    write_table(scenario.root(), &model.account, &model.source_uuid, &daily)
+        .expect("the daily files are rewritten");
+    let err = run_quietly(&tenant.request(&scenario))
+        .await
+        .expect_err("a NaN cannot become numeric(33,15)");
+    assert!(matches!(err, Error::Input(_)), "bad input, got {err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("pod_usage_cpu_core_hours") && message.contains("not a finite number"),
+        "the message names the column and the reason: {message}"
+    );
+    assert_eq!(
+        tenant.uuids().await,
+        uuids_before,
+        "the previous month stays"
+    );
+    assert_eq!(tenant.recorded_runs().await, vec![good.run_id]);
 }

@@ -36,39 +36,41 @@ pub struct PreparedRow<'a> {
     pub metrics: [Option<Numeric>; 18],
 }
 
-/// Rounds every metric of every row as the koku variant `compat` stores it; a NaN, infinite or
-/// too large value fails the whole write, as it fails koku's insert, naming the row and the column.
+/// Rounds every metric of every row as the koku variant `compat` stores it (see
+/// [`prepare_row`]); the file sink writes them all at once.
 pub fn prepare(rows: &[SummaryRow], compat: Compatibility) -> Result<Vec<PreparedRow<'_>>> {
-    rows.iter()
-        .map(|row| {
-            let mut metrics = [None; 18];
-            for (slot, metric) in metrics.iter_mut().zip(Metric::ALL) {
-                *slot = row
-                    .metric(metric)
-                    .map(|value| Numeric::from_f64_in(value, compat))
-                    .transpose()
-                    .map_err(|e| {
-                        Error::input(format!(
-                            "{} of the {} row for {} namespace {:?} node {:?}: {e}; koku's insert \
-                             would fail too. Check the input values of that day.",
-                            metric.column(),
-                            row.data_source.as_str(),
-                            row.usage_start,
-                            row.namespace,
-                            row.node
-                        ))
-                    })?;
-            }
-            Ok(PreparedRow {
-                row,
-                uuid: Uuid::new_v4(),
-                pod_labels: row.pod_labels_json(),
-                volume_labels: row.volume_labels_json(),
-                all_labels: row.all_labels_json(),
-                metrics,
-            })
-        })
-        .collect()
+    rows.iter().map(|row| prepare_row(row, compat)).collect()
+}
+
+/// One row ready to write, its metrics rounded as the koku variant `compat` stores them; a NaN,
+/// infinite or too large value fails, as it fails koku's insert, naming the row and the column.
+pub fn prepare_row(row: &SummaryRow, compat: Compatibility) -> Result<PreparedRow<'_>> {
+    let mut metrics = [None; 18];
+    for (slot, metric) in metrics.iter_mut().zip(Metric::ALL) {
+        *slot = row
+            .metric(metric)
+            .map(|value| Numeric::from_f64_in(value, compat))
+            .transpose()
+            .map_err(|e| {
+                Error::input(format!(
+                    "{} of the {} row for {} namespace {:?} node {:?}: {e}; koku's insert would \
+                     fail too. Check the input values of that day.",
+                    metric.column(),
+                    row.data_source.as_str(),
+                    row.usage_start,
+                    row.namespace,
+                    row.node
+                ))
+            })?;
+    }
+    Ok(PreparedRow {
+        row,
+        uuid: Uuid::new_v4(),
+        pod_labels: row.pod_labels_json(),
+        volume_labels: row.volume_labels_json(),
+        all_labels: row.all_labels_json(),
+        metrics,
+    })
 }
 
 /// The columns written, in koku's insert order (spec §3 statement 4).

@@ -14,11 +14,13 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
-use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
+use super::{prepare_row, Kind, RunIdentity, Value, COLUMNS};
+use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::node_roles::DiscoveredNode;
 use crate::numeric::{Numeric, SCALE};
 use crate::postgres::{engine_runs_sql, quote_ident};
+use crate::summary::SummaryRow;
 
 /// What the engine records about a run in `ocp_engine_runs`.
 #[derive(Debug, Clone)]
@@ -26,7 +28,8 @@ pub struct RunRecord {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub engine_version: String,
-    pub compatibility_mode: String,
+    /// The koku variant the rows reproduce; it also decides their rounding.
+    pub compatibility: Compatibility,
     pub rows_per_data_source: serde_json::Value,
     /// Seconds per phase finished before the write.
     pub phase_seconds: serde_json::Value,
@@ -42,13 +45,15 @@ pub struct WriteCounts {
 }
 
 /// Records `nodes`, replaces the rows of `identity.report_period_id` dated
-/// `delete_from..=record.end_date` with `rows`, and records the run, atomically.
+/// `delete_from..=record.end_date` with `rows`, and records the run, atomically. Each row is
+/// rounded and encoded as it is copied (so the prepared form of the month never sits in memory);
+/// a value koku could not store fails the write and rolls everything back.
 pub async fn write(
     client: &mut Client,
     schema: &str,
     identity: &RunIdentity,
     nodes: &[DiscoveredNode],
-    rows: &[PreparedRow<'_>],
+    rows: &[SummaryRow],
     delete_from: NaiveDate,
     record: &RunRecord,
 ) -> Result<WriteCounts> {
@@ -89,9 +94,10 @@ pub async fn write(
     let writer = BinaryCopyInWriter::new(copy, &types);
     pin_mut!(writer);
     for row in rows {
+        let row = prepare_row(row, record.compatibility)?;
         let values: Vec<Cell> = COLUMNS
             .iter()
-            .map(|c| Cell(c.value(row, identity)))
+            .map(|c| Cell(c.value(&row, identity)))
             .collect();
         let refs: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
@@ -120,7 +126,7 @@ pub async fn write(
             &record.start_date,
             &record.end_date,
             &record.engine_version,
-            &record.compatibility_mode,
+            &record.compatibility.as_str(),
             &(deleted as i64),
             &record.rows_per_data_source,
             &record.phase_seconds,
