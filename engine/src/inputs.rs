@@ -376,6 +376,15 @@ impl Inputs {
         rows
     }
 
+    /// `max(text)` of two nullable names: the lexicographically greatest non-NULL one.
+    pub fn max_name(&self, current: Option<NameId>, candidate: Option<NameId>) -> Option<NameId> {
+        match (current, candidate) {
+            (Some(c), Some(n)) if self.names.text(n) > self.names.text(c) => Some(n),
+            (None, candidate) => candidate,
+            (current, _) => current,
+        }
+    }
+
     /// The first day with daily pod-usage rows in the window (koku moves the start date up to
     /// it before deleting and summarising: spec §1.2 step 1).
     pub fn first_pod_day(&self) -> Option<Day> {

@@ -22,6 +22,8 @@ pub struct LabelFilter<'a> {
     compat: Compatibility,
     pub sets: LabelSets,
     filtered: HashMap<RawLabelId, LabelSetId>,
+    /// Merged maps by their parts (node, namespace, own maps), see [`LabelFilter::merge`].
+    merged: HashMap<[LabelSetId; 4], LabelSetId>,
 }
 
 impl<'a> LabelFilter<'a> {
@@ -33,6 +35,7 @@ impl<'a> LabelFilter<'a> {
             compat,
             sets: LabelSets::default(),
             filtered: HashMap::new(),
+            merged: HashMap::new(),
         }
     }
 
@@ -91,21 +94,28 @@ impl<'a> LabelFilter<'a> {
     }
 
     /// `map_concat(coalesce(node, {}), coalesce(namespace, {}), own...)`: NULL when any of the
-    /// row's own maps is NULL (Trino; the PostgreSQL port never has NULL maps), spec §6.1.
+    /// row's own maps (at most two: the pod's, or the PV's and the PVC's) is NULL (Trino; the
+    /// PostgreSQL port never has NULL maps), spec §6.1. Each distinct combination is merged once.
     pub fn merge(
         &mut self,
         node: Option<LabelSetId>,
         namespace: Option<LabelSetId>,
         own: &[Option<LabelSetId>],
     ) -> Option<LabelSetId> {
-        let mut parts = vec![
-            node.unwrap_or(LabelSets::EMPTY),
-            namespace.unwrap_or(LabelSets::EMPTY),
-        ];
-        for map in own {
-            parts.push((*map)?);
+        assert!(own.len() <= 2, "a row has at most two maps of its own");
+        // Unused slots hold the empty map, which leaves a merge unchanged.
+        let mut parts = [LabelSets::EMPTY; 4];
+        parts[0] = node.unwrap_or(LabelSets::EMPTY);
+        parts[1] = namespace.unwrap_or(LabelSets::EMPTY);
+        for (slot, map) in parts[2..].iter_mut().zip(own) {
+            *slot = (*map)?;
         }
-        Some(self.sets.merge(&parts))
+        if let Some(&id) = self.merged.get(&parts) {
+            return Some(id);
+        }
+        let id = self.sets.merge(&parts);
+        self.merged.insert(parts, id);
+        Some(id)
     }
 }
 

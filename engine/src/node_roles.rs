@@ -13,8 +13,9 @@
 //! unallocated rows take `max(node_role)` per (node, resource_id) over the whole table, every
 //! cluster of the tenant included (spec §12.6).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use crate::capacity::NullableFold;
 use crate::config::NodeRecord;
 use crate::inputs::{Inputs, NameId};
 use crate::like::like;
@@ -37,59 +38,47 @@ pub struct DiscoveredNode {
 
 /// Runs koku's node query over the window's inputs, sorted by (node, resource_id).
 pub fn discover_nodes(inputs: &Inputs) -> Vec<DiscoveredNode> {
-    let labelled = labelled_nodes(inputs);
+    /// What the node query aggregates per (node, resource_id).
     #[derive(Default)]
     struct Seen {
         cores: Option<f64>,
         operator_role: Option<NameId>,
         runs_api_server: bool,
     }
-    let mut seen: BTreeMap<(String, Option<String>), Seen> = BTreeMap::new();
+    let labelled = labelled_nodes(inputs);
+    let mut seen: HashMap<(NameId, Option<NameId>), Seen> = HashMap::new();
     for pod in &inputs.pod_days {
         let Some(node) = pod.node else { continue };
         if !labelled.contains_key(&node) {
             continue; // the WHERE on the label table makes koku's LEFT JOIN an inner join
         }
-        let name = |id: Option<NameId>| id.map(|id| inputs.names.text(id).to_string());
-        let entry = seen
-            .entry((inputs.names.text(node).to_string(), name(pod.resource_id)))
-            .or_default();
-        if let Some(cores) = pod.node_capacity_cpu_cores {
-            entry.cores = Some(entry.cores.map_or(cores, |c: f64| c.max(cores)));
-        }
-        if let Some(role) = pod.node_role {
-            let larger = entry
-                .operator_role
-                .is_none_or(|r| inputs.names.text(role) > inputs.names.text(r));
-            if larger {
-                entry.operator_role = Some(role);
-            }
-        }
+        let entry = seen.entry((node, pod.resource_id)).or_default();
+        entry.cores.maximize(pod.node_capacity_cpu_cores);
+        entry.operator_role = inputs.max_name(entry.operator_role, pod.node_role);
         entry.runs_api_server |= pod
             .namespace
             .is_some_and(|ns| inputs.names.text(ns) == API_SERVER_NAMESPACE);
     }
-    seen.into_iter()
+    let name = |id: NameId| inputs.names.text(id).to_string();
+    let mut nodes: Vec<DiscoveredNode> = seen
+        .into_iter()
         .map(|((node, resource_id), s)| {
-            let infra = inputs
-                .names
-                .id(&node)
-                .and_then(|id| labelled.get(&id).copied())
-                .unwrap_or(false);
             let node_role = match s.operator_role {
-                Some(role) => inputs.names.text(role).to_string(),
+                Some(role) => name(role),
                 None if s.runs_api_server => "master".to_string(),
-                None if infra => "infra".to_string(),
+                None if labelled[&node] => "infra".to_string(),
                 None => "worker".to_string(),
             };
             DiscoveredNode {
-                node,
-                resource_id,
+                node: name(node),
+                resource_id: resource_id.map(name),
                 node_capacity_cpu_cores: s.cores,
                 node_role,
             }
         })
-        .collect()
+        .collect();
+    nodes.sort_by(|a, b| (&a.node, &a.resource_id).cmp(&(&b.node, &b.resource_id)));
+    nodes
 }
 
 /// The nodes with at least one node-label row in the window, each with whether any of its raw
@@ -143,16 +132,21 @@ pub fn round_cents(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// `max(node_role)` by node, then resource id.
+pub type RoleLookup = HashMap<String, HashMap<String, String>>;
+
 /// `cte_node_role`: `max(node_role)` per (node, resource_id) over the whole table. Rows with a
 /// NULL resource id are left out: the unallocated join on `resource_id =` never matches them.
-pub fn role_lookup(table: &[NodeRecord]) -> HashMap<(String, String), String> {
-    let mut roles: HashMap<(String, String), String> = HashMap::new();
+pub fn role_lookup(table: &[NodeRecord]) -> RoleLookup {
+    let mut roles = RoleLookup::new();
     for row in table {
         let (Some(resource_id), Some(role)) = (&row.resource_id, &row.node_role) else {
             continue;
         };
         let entry = roles
-            .entry((row.node.clone(), resource_id.clone()))
+            .entry(row.node.clone())
+            .or_default()
+            .entry(resource_id.clone())
             .or_insert_with(|| role.clone());
         if role > entry {
             *entry = role.clone();
@@ -232,7 +226,8 @@ mod tests {
         ];
         let roles = role_lookup(&table);
         assert_eq!(roles.len(), 1);
-        assert_eq!(roles[&("n1".to_string(), "i-1".to_string())], "worker");
+        assert_eq!(roles["n1"].len(), 1);
+        assert_eq!(roles["n1"]["i-1"], "worker");
     }
 
     #[test]

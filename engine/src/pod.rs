@@ -80,8 +80,6 @@ pub fn pod_rows(
     categories: &mut CostCategories,
     compat: Compatibility,
 ) -> Result<Vec<SummaryRow>> {
-    let mut merged: HashMap<(Option<LabelSetId>, Option<LabelSetId>, Option<LabelSetId>), _> =
-        HashMap::new();
     let mut groups: HashMap<GroupKey, PodGroup> = HashMap::new();
 
     for (pod, node) in pod_branch_rows(inputs) {
@@ -91,9 +89,7 @@ pub fn pod_rows(
         let category_ids = categories.of(namespace);
         for &node_map in joined.node_maps(pod.day, Some(node)) {
             for &namespace_map in joined.namespace_maps(pod.day, pod.namespace) {
-                let labels_id = *merged
-                    .entry((node_map, namespace_map, pod_labels))
-                    .or_insert_with(|| labels.merge(node_map, namespace_map, &[pod_labels]));
+                let labels_id = labels.merge(node_map, namespace_map, &[pod_labels]);
                 let group = groups
                     .entry((pod.day, pod.namespace, node, labels_id))
                     .or_default();
@@ -108,7 +104,7 @@ pub fn pod_rows(
                         .node_capacity_memory_bytes
                         .maximize(pod.node_capacity_memory_bytes);
                     group.cost_category_id = group.cost_category_id.max(*category);
-                    group.resource_id = max_name(inputs, group.resource_id, pod.resource_id);
+                    group.resource_id = inputs.max_name(group.resource_id, pod.resource_id);
                 }
             }
         }
@@ -120,19 +116,6 @@ pub fn pod_rows(
         .collect();
     rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(rows)
-}
-
-/// `max(text)`: the lexicographically greatest non-NULL name.
-pub fn max_name(
-    inputs: &Inputs,
-    current: Option<NameId>,
-    candidate: Option<NameId>,
-) -> Option<NameId> {
-    match (current, candidate) {
-        (Some(c), Some(n)) if inputs.names.text(n) > inputs.names.text(c) => Some(n),
-        (None, candidate) => candidate,
-        (current, _) => current,
-    }
 }
 
 /// Capacity-seconds as the Pod branch reads them: NULL without a match in Trino,

@@ -7,12 +7,13 @@
 //! for worker, NULL otherwise (the row is still written). The cost category is joined by LIKE
 //! afterwards without aggregating, so several matching patterns duplicate the row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
 use crate::capacity::NullableFold;
 use crate::label_joins::CostCategories;
+use crate::node_roles::RoleLookup;
 use crate::summary::{DataSource, Metric, SummaryRow};
 
 /// Namespaces whose Pod rows do not count against capacity.
@@ -85,7 +86,7 @@ struct NodeDay<'a> {
 /// `max(node_role)` per (node, resource_id) of `reporting_ocp_nodes`.
 pub fn unallocated_rows(
     pod_rows: &[SummaryRow],
-    roles: &HashMap<(String, String), String>,
+    roles: &RoleLookup,
     categories: &mut CostCategories,
 ) -> Vec<SummaryRow> {
     let mut node_days: BTreeMap<(&str, NaiveDate), NodeDay> = BTreeMap::new();
@@ -100,7 +101,7 @@ pub fn unallocated_rows(
         let resource_id = row.resource_id.as_deref();
         group.resource_id = group.resource_id.max(resource_id);
         let role = resource_id
-            .and_then(|r| roles.get(&(node.clone(), r.to_string())))
+            .and_then(|r| roles.get(node.as_str())?.get(r))
             .map(String::as_str);
         group.role = group.role.max(role);
         for metric in CAPACITY {
