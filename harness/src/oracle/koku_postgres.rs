@@ -82,7 +82,7 @@ pub struct KokuPostgresSettings {
 impl std::fmt::Debug for KokuPostgresSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KokuPostgresSettings")
-            .field("url", &redact(&self.url))
+            .field("url", &redact_password(&self.url))
             .field("schema", &self.schema)
             .finish()
     }
@@ -116,7 +116,7 @@ impl KokuPostgresOracle {
 
     /// The URL without its password, for messages.
     fn server(&self) -> String {
-        redact(&self.settings.url)
+        redact_password(&self.settings.url)
     }
 
     /// `"schema".table`.
@@ -354,26 +354,4 @@ fn comparable_row(row: &tokio_postgres::Row) -> ComparableRow {
 
 fn sql_date(date: NaiveDate) -> String {
     format!("DATE '{}'", date.format("%Y-%m-%d"))
-}
-
-/// `url` safe to print: [`redact_password`] (the password of `user:password@` and of a
-/// `password=` pair of a key=value string), and also a `password=` parameter of a URL's query
-/// string, which that helper leaves.
-fn redact(url: &str) -> String {
-    let url = redact_password(url);
-    match url.split_once('?') {
-        Some((base, params)) if base.contains("://") => {
-            let params: Vec<String> = params
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
-                        format!("{key}=***")
-                    }
-                    _ => pair.to_string(),
-                })
-                .collect();
-            format!("{base}?{}", params.join("&"))
-        }
-        _ => url,
-    }
 }
