@@ -170,29 +170,9 @@ impl Default for ModelConfig {
     }
 }
 
-impl ModelConfig {
-    /// The default bounds without what lives outside the pod and label reports: no volumes
-    /// (koku has no storage table), no operator `node_role`, an empty `reporting_ocp_nodes`.
-    /// Nodes may still carry role labels and pods may still move node.
-    pub fn pods_only() -> Self {
-        ModelConfig {
-            max_volumes: 0,
-            max_claims: 0,
-            max_existing_nodes: 0,
-            operator_roles: false,
-            ..ModelConfig::default()
-        }
-    }
-}
-
 /// Valid cluster models within [`ModelConfig::default`]; see the module documentation.
 pub fn cluster_model() -> impl Strategy<Value = ClusterModel> {
     cluster_model_with(ModelConfig::default())
-}
-
-/// Valid cluster models within [`ModelConfig::pods_only`]: the pod and label reports alone.
-pub fn pods_only_cluster_model() -> impl Strategy<Value = ClusterModel> {
-    cluster_model_with(ModelConfig::pods_only())
 }
 
 /// Valid cluster models within `config`; see the module documentation.
@@ -932,13 +912,6 @@ mod tests {
             prop_assert!(model.volumes.is_empty() && model.claims.is_empty());
             prop_assert!(model.existing_nodes.is_empty());
             prop_assert!(model.operator_node_roles.is_empty());
-        }
-
-        #[test]
-        fn pods_only_models_have_no_storage_or_catalog_roles(model in pods_only_cluster_model()) {
-            prop_assert_eq!(model.validate(), Ok(()));
-            prop_assert!(model.volumes.is_empty() && model.claims.is_empty());
-            prop_assert!(model.existing_nodes.is_empty() && model.operator_node_roles.is_empty());
         }
     }
 
