@@ -2,6 +2,7 @@
 //! koku's Trino SQL computes.
 
 pub mod bench;
+pub mod child_peak_memory;
 pub mod compare;
 pub mod fixture;
 pub mod oracle;

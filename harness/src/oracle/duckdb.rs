@@ -8,8 +8,9 @@
 //!    - koku's node step (spec §6.4): `CREATE TEMP TABLE node_roles_found AS <reference_node_roles.sql>`,
 //!      then `populate_ocp_nodes.sql` merges it into `reporting_ocp_nodes`;
 //!    - `COPY (<reference_summary.sql>) TO 'result.parquet' (FORMAT parquet)`;
-//! 2. `duckdb -no-init -batch -bail -f script.sql` on an in-memory database, waited for with
-//!    `wait4` so its peak RSS comes with its exit status;
+//! 2. `duckdb -no-init -batch -bail -f script.sql` on an in-memory database, its own peak RSS
+//!    sampled from `/proc/<pid>/status` (`VmHWM`) while it runs ([`crate::child_peak_memory`]:
+//!    `wait4`'s `ru_maxrss` would start from the harness's own peak);
 //! 3. `result.parquet` read back with arrow into [`ComparableRow`]s (labels canonicalised).
 //!
 //! [`DuckDbOracle::ocp_nodes`] runs the same script up to the node step and returns
@@ -20,11 +21,10 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Float64Type, Int32Type};
@@ -41,6 +41,7 @@ use super::query::{
 };
 use super::tables::{setup_script, storage_exists};
 use super::{Oracle, OracleError, OracleRun};
+use crate::child_peak_memory::{ChildRun, MeasuredChild};
 use crate::compare::{canonical_json, ComparableRow, NaturalKey};
 
 /// The file the script writes the rows to, in the run's folder.
@@ -219,29 +220,31 @@ struct ChildStats {
 impl DuckDbOracle {
     /// Runs `script` with the CLI in `dir`; DuckDB's output becomes the error on failure.
     fn run_script(&self, dir: &Path, script: &Path) -> Result<ChildStats, OracleError> {
-        let started = Instant::now();
-        let mut child = Command::new(&self.binary)
-            .args(["-no-init", "-batch", "-bail", "-f"])
-            .arg(script)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| OracleError::Io {
-                action: "start",
-                path: self.binary.clone(),
-                source,
-            })?;
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-        let (status, peak_rss_bytes) =
-            wait_with_peak_rss(&child).map_err(|source| OracleError::Io {
-                action: "wait for",
-                path: self.binary.clone(),
-                source,
-            })?;
-        let elapsed = started.elapsed();
+        let mut child = MeasuredChild::spawn(
+            Command::new(&self.binary)
+                .args(["-no-init", "-batch", "-bail", "-f"])
+                .arg(script)
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )
+        .map_err(|source| OracleError::Io {
+            action: "start",
+            path: self.binary.clone(),
+            source,
+        })?;
+        let stdout = drain(child.take_stdout());
+        let stderr = drain(child.take_stderr());
+        let ChildRun {
+            status,
+            elapsed,
+            peak_rss_bytes,
+        } = child.wait().map_err(|source| OracleError::Io {
+            action: "wait for",
+            path: self.binary.clone(),
+            source,
+        })?;
         let (stdout, stderr) = (joined(stdout), joined(stderr));
         if !status.success() {
             let message = [stderr.trim(), stdout.trim()]
@@ -276,29 +279,6 @@ fn joined(reader: Option<JoinHandle<String>>) -> String {
     reader
         .and_then(|handle| handle.join().ok())
         .unwrap_or_default()
-}
-
-/// Waits for `child` with `wait4`, which also returns the child's resource usage: its exit
-/// status and peak resident set size in bytes (`ru_maxrss` is in KiB on Linux). The child is
-/// reaped here, so its `Child` handle must not be waited on again.
-fn wait_with_peak_rss(child: &Child) -> std::io::Result<(ExitStatus, Option<u64>)> {
-    let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data; all-zero is a valid value that wait4 overwrites.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: pid is our own unreaped child; status and usage point at live locals.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if reaped == pid {
-            break;
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-    }
-    let peak = u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024);
-    Ok((ExitStatus::from_raw(status), peak))
 }
 
 /// The rows of a result file, each batch read by `read`.
