@@ -14,28 +14,60 @@ demo scale="typical":
     {{release}}/ocp-harness generate --scale {{scale}} --out data/{{scale}} --overwrite
     {{release}}/ocp-engine aggregate --config data/{{scale}}/engine.toml --out data/{{scale}}/summary.parquet
 
-# Every check CI runs: formatting, clippy, all tests (PostgreSQL is found or started by the tests).
-test:
+# Every check CI runs: installs what the tests need (PostgreSQL's server binaries, the DuckDB CLI,
+# Trino), then formatting, clippy, all tests (they start PostgreSQL and Trino themselves), and the
+# smoke run of the binaries the test build made.
+test: setup
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked
     just smoke
 
-# The two binaries end to end as an operator runs them: generate a tiny cluster, aggregate it to a file.
+# What the tests need on a fresh machine; each step returns at once when it is already there.
+setup: postgres-setup oracle-setup trino-setup
+
+# The two binaries end to end as an operator runs them: generate a tiny cluster, aggregate it to a
+# file. Runs the debug binaries `cargo test` builds (the same features, so nothing is rebuilt).
 smoke:
     #!/usr/bin/env bash
     set -euo pipefail
+    cargo test --workspace --locked --no-run --quiet
+    bin="{{CARGO_TARGET_DIR}}/debug"
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
-    cargo run --quiet --locked -p ocp-harness -- generate --scale tiny --out "$dir"
-    cargo run --quiet --locked -p ocp-engine -- aggregate --config "$dir/engine.toml" --out "$dir/summary.csv" --quiet
+    "$bin/ocp-harness" generate --scale tiny --out "$dir"
+    "$bin/ocp-engine" aggregate --config "$dir/engine.toml" --out "$dir/summary.csv" --quiet
     test -s "$dir/summary.csv"
 
+# PostgreSQL's server binaries (initdb, pg_ctl, postgres), which the tests' throwaway cluster runs:
+# installs Debian's `postgresql` package when they are missing. Starts nothing.
+postgres-setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+    if [ -n "$found" ] && [ -x "$found/initdb" ] || command -v initdb >/dev/null; then
+        echo "PostgreSQL server binaries: ${found:-$(dirname "$(command -v initdb)")}"
+        exit 0
+    fi
+    command -v apt-get >/dev/null || { echo "PostgreSQL's server binaries (initdb, pg_ctl, postgres) are missing and there is no apt-get: install them with your system's package manager" >&2; exit 1; }
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "PostgreSQL server binaries missing: installing Debian's postgresql package"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends postgresql \
+        || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends postgresql; }
+    ls -d /usr/lib/postgresql/*/bin
+
+# The Trino server the tests run (version pinned in harness/trino/pom.xml), fetched with Maven into
+# ~/.cache/koku-ocp/ once; later runs reuse it.
+trino-setup:
+    harness/trino/setup.sh
+
 # Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
-# against a yardstick measured in the same run (see `ocp-harness bench --help`).
-bench scale="typical" rounds="5":
+# against a yardstick and the same month on the local Trino, measured in the same run (see
+# `ocp-harness bench --help`).
+bench scale="typical" rounds="5": trino-setup
     cargo build --release --locked -p ocp-engine -p ocp-harness
-    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}}
+    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} --trino
 
 # Engine against the DuckDB oracle on a dataset (default: the generated typical cluster in
 # data/typical), go/no-go report under reports/<timestamp>/; exit 0 GO, 1 NO-GO, 4 REVIEW.
