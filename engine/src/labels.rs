@@ -63,10 +63,13 @@ impl EnabledKeys {
     }
 }
 
-/// Parses koku's label JSON into its entries, failing where Trino's
-/// `cast(json_parse(x) as map(varchar, varchar))` fails: not JSON, not an object, a nested value,
-/// a null value, or a key given twice (spec §7.13). Numbers and booleans become their text, as
-/// Trino's cast to varchar does.
+/// Parses koku's label JSON into its entries as Trino's
+/// `cast(json_parse(x) as map(varchar, varchar))` reads it (checked on Trino 476,
+/// `harness/tests/trino.rs`, `rules`): a key given twice keeps its last value; a number or a
+/// boolean becomes the text Trino casts it to ([`json_scalar_text`]). It fails where Trino
+/// fails: not JSON, not an object, a nested value (spec §7.13). A `null` value, which Trino
+/// keeps as a NULL map value, is refused here: koku's ingest never writes one (its label JSON
+/// maps strings to strings, spec §2.3), and a label map here holds text only.
 pub fn parse_labels(text: &str) -> Result<Vec<(String, String)>, String> {
     serde_json::from_str::<LabelEntries>(text)
         .map(|entries| entries.0)
@@ -144,7 +147,49 @@ impl LabelSets {
     }
 }
 
-/// The entries of a JSON object in document order, rejecting duplicate keys.
+/// The text Trino's cast of a JSON scalar to varchar gives: a string as is, `true`/`false`, an
+/// integer as written, and any other number as the double it reads, in Trino's double-to-varchar
+/// form: the shortest digits that read back, in scientific notation with at least one fraction
+/// digit (`1.5` → `1.5E0`, `100.0` → `1.0E2`, `0.0001` → `1.0E-4`, `0.0` → `0E0`).
+///
+/// ```
+/// use ocp_engine::labels::json_scalar_text;
+/// let text = |v: &str| json_scalar_text(&serde_json::from_str(v).unwrap());
+/// assert_eq!(text("1.5").as_deref(), Some("1.5E0"));
+/// assert_eq!(text("1e2").as_deref(), Some("1.0E2"));
+/// assert_eq!(text("-0.5").as_deref(), Some("-5.0E-1"));
+/// assert_eq!(text("10").as_deref(), Some("10"));
+/// assert_eq!(text("\"web\"").as_deref(), Some("web"));
+/// assert_eq!(text("null"), None);
+/// ```
+pub fn json_scalar_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        serde_json::Value::Number(n) => n.as_f64().map(trino_double_text),
+        _ => None,
+    }
+}
+
+/// Trino's `CAST(double AS varchar)` of a finite double: `0E0`/`-0E0` for zeros, else the
+/// shortest round-trip digits as `d.ddd…E<exponent>`.
+fn trino_double_text(x: f64) -> String {
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0E0" } else { "0E0" }.to_string();
+    }
+    let text = format!("{x:e}");
+    let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exponent}")
+}
+
+/// The entries of a JSON object, each key once with its last value (document order of first
+/// appearance).
 struct LabelEntries(Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for LabelEntries {
@@ -165,20 +210,15 @@ impl<'de> Visitor<'de> for LabelEntriesVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LabelEntries, A::Error> {
         let mut entries: Vec<(String, String)> = Vec::new();
         while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
-            if entries.iter().any(|(k, _)| *k == key) {
-                return Err(de::Error::custom(format!("duplicate key {key:?}")));
-            }
-            let value = match value {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "value of key {key:?} is {other}, not a string"
-                    )))
-                }
+            let Some(value) = json_scalar_text(&value) else {
+                return Err(de::Error::custom(format!(
+                    "value of key {key:?} is {value}, not a string"
+                )));
             };
-            entries.push((key, value));
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
         }
         Ok(LabelEntries(entries))
     }
@@ -212,9 +252,41 @@ mod tests {
             "[1]",
             r#"{"a": {"b": "c"}}"#,
             r#"{"a": null}"#,
-            r#"{"a": "1", "a": "2"}"#,
         ] {
             assert!(parse_labels(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_as_trinos_json_parse_does() {
+        // Trino 476: json_parse('{"a": "1", "a": "2", "b": "3", "a": "4"}') is {"a":"4","b":"3"}.
+        let entries = parse_labels(r#"{"a": "1", "a": "2", "b": "3", "a": "4"}"#).unwrap();
+        assert_eq!(
+            entries,
+            vec![("a".into(), "4".into()), ("b".into(), "3".into())]
+        );
+    }
+
+    #[test]
+    fn numbers_become_the_text_trino_casts_them_to() {
+        // Each pair as Trino 476 cast the JSON number to varchar inside a map(varchar, varchar).
+        for (json, trino) in [
+            ("1.5", "1.5E0"),
+            ("100.0", "1.0E2"),
+            ("1E+2", "1.0E2"),
+            ("0.0001", "1.0E-4"),
+            ("-0.5", "-5.0E-1"),
+            ("123456789.123", "1.23456789123E8"),
+            ("1234567.0", "1.234567E6"),
+            ("0.0", "0E0"),
+            ("-0.0", "-0E0"),
+            ("1.7976931348623157e308", "1.7976931348623157E308"),
+            ("10", "10"),
+            ("-3", "-3"),
+            ("9223372036854775808", "9223372036854775808"),
+        ] {
+            let entries = parse_labels(&format!(r#"{{"a": {json}}}"#)).unwrap();
+            assert_eq!(entries[0].1, trino, "{json}");
         }
     }
 

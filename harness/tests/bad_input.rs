@@ -301,7 +301,6 @@ async fn unparsable_labels_name_the_file_and_the_column() {
         "label_app:web|label_tier:db",
         "",
         r#"{"app": {"name": "web"}}"#,
-        r#"{"app": "web", "app": "db"}"#,
     ] {
         let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", text));
         case.assert_rejected(&request, &[&file, "pod_labels"]).await;
