@@ -1,23 +1,15 @@
-//! The live Trino oracles against Trino's client protocol — a **protocol test, not a Trino run**.
+//! The live Trino oracles against Trino's client protocol: a **protocol test, not a Trino run**,
+//! kept for what the local Trino of `harness/tests/trino.rs` cannot show cheaply.
 //!
-//! No Trino server can run on the project's machines, so these tests check the adapter
-//! (`ocp_harness::oracle::trino`, on the `trino-rust-client` crate) against Trino's documented
-//! client protocol instead: a loopback HTTP server in the test serves responses shaped as Trino
-//! sends them (`harness/tests/trino_protocol/*.json`, written after trino-client's
-//! `QueryResults`, `StatementStats` and `QueryError` and the client-protocol documentation): a
-//! first `QUEUED` response with `nextUri`, pages with `columns` (name, type, `typeSignature`) and
-//! `data`, a final page whose `stats` carry `elapsedTimeMillis` and `peakMemoryBytes`, and a
-//! `FAILED` query with its `error`. `{server}` in them becomes the test server's address.
-//!
-//! What is checked: the SQL each oracle sends (the reference query unchanged but for koku's
-//! catalogs, koku's staging partitions), paging to the last `nextUri`, the mapping of Trino's
-//! types (double, decimal as a string, bigint, integer, varchar, date, json, NULL) into compared
-//! rows, the query's own time and memory, a failed query's error (naming the query, Trino's
-//! error and message), an HTTP refusal, a retried 503, and the authentication headers (Basic and
-//! Bearer, `X-Trino-User` on every request), with the password never in an error. The last test
-//! runs a whole site compare through the fake coordinator (it also needs PostgreSQL, for the
-//! engine's catalog, and the DuckDB CLI, whose rows the coordinator serves). Whether koku's Trino
-//! computes what the reference query says is for a site run to show (docs/operations.md).
+//! `harness/tests/trino.rs` runs the oracles on a real Trino 476 (every fixture, generated
+//! clusters, koku's staging table, a failed query, a missing storage table). These tests check
+//! the adapter (`ocp_harness::oracle::trino`, on the `trino-rust-client` crate) against Trino's
+//! documented client protocol where a real server would cost a TLS setup, an authenticator or a
+//! fault it cannot be made to show: a loopback HTTP server in the test serves responses shaped as
+//! Trino sends them (`harness/tests/trino_protocol/*.json`, written after trino-client's
+//! `QueryResults`, `StatementStats` and `QueryError` and the client-protocol documentation), and
+//! `{server}` in them becomes the test server's address. Each test's comment says what it shows
+//! that the local Trino does not.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -37,8 +29,8 @@ use ocp_harness::oracle::query::{render, schema_of_account};
 use ocp_harness::oracle::settings::{Secret, TrinoCredential, TrinoSection};
 use ocp_harness::oracle::trino::{qualify, Places};
 use ocp_harness::oracle::{
-    DuckDbOracle, Oracle, OracleError, OracleInput, QueryParams, TrinoKokuStagingOracle,
-    TrinoOracle, TrinoSettings, REFERENCE_SUMMARY_SQL,
+    DuckDbOracle, Oracle, OracleInput, QueryParams, TrinoKokuStagingOracle, TrinoOracle,
+    TrinoSettings, REFERENCE_SUMMARY_SQL,
 };
 use ocp_harness::report::flow::{run_compare, CompareRun, ENGINE_ROWS};
 use ocp_harness::report::Verdict;
@@ -52,7 +44,6 @@ const VERSION: &str = include_str!("trino_protocol/version.json");
 const STORAGE_CHECK: &str = include_str!("trino_protocol/storage_check.json");
 const SUMMARY: &str = include_str!("trino_protocol/summary.json");
 const STAGING: &str = include_str!("trino_protocol/staging.json");
-const FAILED: &str = include_str!("trino_protocol/failed.json");
 
 const USER: &str = "koku-reader";
 const PASSWORD: &str = "hunter2";
@@ -413,6 +404,8 @@ fn summary_rows() -> Vec<ComparableRow> {
     ]
 }
 
+/// Kept: koku's PostgreSQL catalog under a site's own name (`kokudb`, not `postgres`), the exact
+/// statements sent, and every page followed; the local Trino has one catalog name only.
 #[test]
 fn the_reference_query_runs_unchanged_on_kokus_catalogs_and_its_rows_keep_their_values() {
     let server = FakeTrino::start(site_script());
@@ -460,25 +453,9 @@ fn the_reference_query_runs_unchanged_on_kokus_catalogs_and_its_rows_keep_their_
     );
 }
 
-#[test]
-fn without_kokus_storage_table_the_storage_branch_is_left_out() {
-    let mut script = site_script();
-    script.queries.insert(
-        "storage_check",
-        STORAGE_CHECK.replace(
-            "\"data\": [\n      [\n        1\n      ]\n    ]",
-            "\"data\": [[0]]",
-        ),
-    );
-    assert!(script.queries["storage_check"].contains("[[0]]"));
-    let server = FakeTrino::start(script);
-    let oracle = TrinoOracle::new(settings(&server, password())).unwrap();
-    let run = oracle.run(&params()).unwrap();
-    let summary = &server.statements()[2];
-    assert!(!summary.contains("hive.org1234567.openshift_storage_usage_line_items_daily"));
-    assert!(run.query_text.starts_with("-- storage_exists = false"));
-}
-
+/// Kept: a staging table whose columns are typed `json`, `bigint` and `decimal(33,15)` (sent as
+/// strings), which koku's own statement 1 does not create; the local Trino's staging table is
+/// koku's (varchar, integer, double).
 #[test]
 fn kokus_staging_rows_are_read_from_their_partitions_whatever_the_column_types() {
     let server = FakeTrino::start(site_script());
@@ -529,41 +506,7 @@ fn kokus_staging_rows_are_read_from_their_partitions_whatever_the_column_types()
         .contains("reporting_ocpusagelineitem_daily_summary"));
 }
 
-#[test]
-fn a_failed_query_names_the_query_and_trinos_message() {
-    let mut script = site_script();
-    script.queries.insert("summary", FAILED.to_string());
-    let server = FakeTrino::start(script);
-    let oracle = TrinoOracle::new(settings(&server, password())).unwrap();
-    let error = oracle.run(&params()).unwrap_err();
-
-    let OracleError::Query { engine, message } = &error else {
-        panic!("not a query error: {error}");
-    };
-    assert_eq!(engine, "Trino");
-    for part in [
-        "the reference summary query (harness/sql/reference_summary.sql)",
-        "query 20261124_101503_00005_kq7vp",
-        "TABLE_NOT_FOUND",
-        "Table 'hive.org1234567.openshift_pod_usage_line_items_daily' does not exist",
-        "(line 180, column 10)",
-    ] {
-        assert!(message.contains(part), "{part:?} missing from: {message}");
-    }
-    assert!(!message.contains(PASSWORD));
-    // The query text is kept for rerunning by hand.
-    let kept = message
-        .split("the query text is in ")
-        .nth(1)
-        .expect("names the kept query text");
-    let kept = PathBuf::from(kept.trim());
-    assert_eq!(
-        std::fs::read_to_string(&kept).unwrap(),
-        server.statements()[2]
-    );
-    std::fs::remove_dir_all(kept.parent().unwrap()).unwrap();
-}
-
+/// Kept: a 401 needs an authenticator, which needs TLS on a real Trino.
 #[test]
 fn a_refused_login_is_a_clear_error_without_the_secret() {
     let script = Script {
@@ -584,6 +527,7 @@ fn a_refused_login_is_a_clear_error_without_the_secret() {
     assert!(error.contains("bad password ***"), "{error}");
 }
 
+/// Kept: a real coordinator cannot be made to answer 503 on demand.
 #[test]
 fn a_busy_coordinator_is_asked_again() {
     let mut script = site_script();
@@ -602,6 +546,7 @@ fn a_busy_coordinator_is_asked_again() {
     assert_eq!(gets, 1 + 1 + 4 + 1, "the 503 page asked twice");
 }
 
+/// Kept: Basic and Bearer credentials need TLS and an authenticator on a real Trino.
 #[test]
 fn every_request_carries_the_user_and_the_credentials() {
     let server = FakeTrino::start(site_script());
@@ -697,6 +642,10 @@ fn result_pages(rows: &[ComparableRow]) -> String {
     serde_json::to_string(&pages).unwrap()
 }
 
+/// Kept: the site input (the engine reading koku's catalog from koku's own PostgreSQL tables)
+/// with Trino's catalogs under site names; `trino.rs` compares through the local Trino with the
+/// catalog given inline.
+///
 /// `ocp-harness compare --oracle trino` as a library call: the engine on a generated cluster's
 /// files with koku's catalog from PostgreSQL (the site input), the Trino oracle on the fake
 /// coordinator serving the reference query's rows (computed by DuckDB for the same catalog). The

@@ -38,7 +38,7 @@ pub use query::{
     QueryParams, POPULATE_OCP_NODES_SQL, REFERENCE_NODE_ROLES_SQL, REFERENCE_SUMMARY_SQL,
 };
 pub use settings::{OracleConfigFile, Secret, TrinoSettings};
-pub use trino::{TrinoKokuStagingOracle, TrinoOracle};
+pub use trino::{TrinoKokuStagingOracle, TrinoOracle, TrinoSession};
 
 /// Something that computes the summary rows the engine must equal.
 pub trait Oracle {

@@ -155,7 +155,41 @@ pub const HIVE_TABLES: [HiveTable; 5] = [
     STORAGE_USAGE_DAILY,
 ];
 
+/// koku's partition columns of the line-item tables, varchar as in Hive (spec §2.1), last in
+/// every table's column list.
+const PARTITION_COLUMNS: [(&str, &str); 3] = [
+    ("source", "VARCHAR"),
+    ("year", "VARCHAR"),
+    ("month", "VARCHAR"),
+];
+
 impl HiveTable {
+    /// Trino's `CREATE TABLE` of this table in `place` (`hive.org1`) as koku creates it (spec
+    /// §2.1): an external Parquet table over `location` (a `local:///…` or `s3://…` folder
+    /// holding `source=…/year=…/month=…/`), the declared columns (DuckDB's type names are
+    /// Trino's too: `VARCHAR`, `DOUBLE`, `TIMESTAMP`, i.e. timestamp(3)), partitioned by
+    /// source, year and month.
+    pub fn trino_ddl(&self, place: &str, location: &str) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .chain(&PARTITION_COLUMNS)
+            .map(|(name, ty)| format!("    {name} {ty}"))
+            .collect();
+        let partitions: Vec<String> = PARTITION_COLUMNS
+            .iter()
+            .map(|(name, _)| sql_string(name))
+            .collect();
+        format!(
+            "CREATE TABLE {place}.{} (\n{}\n) WITH (\n    external_location = {},\n    \
+             format = 'PARQUET',\n    partitioned_by = ARRAY[{}]\n)",
+            self.name,
+            columns.join(",\n"),
+            sql_string(location),
+            partitions.join(", ")
+        )
+    }
+
     /// The table's folder: `{location}/data/parquet[/daily]/{account}/OCP/{report_type}`; its
     /// files sit below it in `source=…/year=…/month=…/` (spec §2.1).
     pub fn folder(&self, location: &Path, account: &str) -> PathBuf {
@@ -169,11 +203,17 @@ impl HiveTable {
     /// The table's files in every partition, or `None` when it has none (DuckDB's `read_parquet`
     /// refuses a glob that matches nothing).
     fn files_glob(&self, location: &Path, account: &str) -> Result<Option<String>, OracleError> {
-        let folder = self.folder(location, account);
-        if !has_partition_files(&folder)? {
+        if !self.has_files(location, account)? {
             return Ok(None);
         }
+        let folder = self.folder(location, account);
         Ok(Some(format!("{}/*/*/*/*.parquet", folder.display())))
+    }
+
+    /// Whether the table's folder holds a Parquet file in any partition: koku creates a table
+    /// when it writes the table's first file.
+    pub fn has_files(&self, location: &Path, account: &str) -> Result<bool, OracleError> {
+        has_partition_files(&self.folder(location, account))
     }
 
     /// `CREATE VIEW` of this table in `hive.<schema>`.
@@ -186,11 +226,7 @@ impl HiveTable {
         let declared: Vec<String> = self
             .columns
             .iter()
-            .chain(&[
-                ("source", "VARCHAR"),
-                ("year", "VARCHAR"),
-                ("month", "VARCHAR"),
-            ])
+            .chain(&PARTITION_COLUMNS)
             .map(|(name, ty)| format!("CAST(NULL AS {ty}) AS {name}"))
             .collect();
         let mut view = format!(
@@ -216,7 +252,7 @@ impl HiveTable {
 /// table's first file, for any source or month, so the table exists here when its folder holds a
 /// file in any partition. Whether this source and window have rows does not matter (§12.9).
 pub fn storage_exists(params: &QueryParams) -> Result<bool, OracleError> {
-    has_partition_files(&STORAGE_USAGE_DAILY.folder(&params.location, &params.account))
+    STORAGE_USAGE_DAILY.has_files(&params.location, &params.account)
 }
 
 /// Whether `folder` holds a `*.parquet` file exactly three folders down
@@ -275,36 +311,44 @@ pub fn setup_script(params: &QueryParams) -> Result<String, OracleError> {
     for table in &HIVE_TABLES {
         sql.push_str(&table.create_view(&schema, &params.location, &params.account)?);
     }
-    sql.push_str(&enabled_keys_table(&schema, &params.enabled_tag_keys));
-    sql.push_str(&cost_category_table(
-        &schema,
-        &params.cost_category_patterns,
-    ));
-    sql.push_str(&nodes_table(&schema, &params.nodes)?);
+    sql.push_str(&catalog_tables_sql(&format!("postgres.{schema}"), params)?);
     Ok(sql)
 }
 
-fn enabled_keys_table(schema: &str, keys: &[String]) -> String {
+/// The statements that create koku's three catalog tables the queries read in `place` (a
+/// qualified schema: `postgres.org1` in DuckDB, `"t_1a2b"` in PostgreSQL) and fill them from
+/// `params`: `reporting_enabledtagkeys`, `reporting_ocp_cost_category_namespace` and
+/// `reporting_ocp_nodes` (the rows before the run). Portable SQL: DuckDB and PostgreSQL both run
+/// it, so the embedded oracle and the local Trino (`testkit::koku_site`) start from the same
+/// catalog.
+pub fn catalog_tables_sql(place: &str, params: &QueryParams) -> Result<String, OracleError> {
+    let mut sql = enabled_keys_table(place, &params.enabled_tag_keys);
+    sql.push_str(&cost_category_table(place, &params.cost_category_patterns));
+    sql.push_str(&nodes_table(place, &params.nodes)?);
+    Ok(sql)
+}
+
+fn enabled_keys_table(place: &str, keys: &[String]) -> String {
     let mut sql = format!(
-        "CREATE TABLE postgres.{schema}.reporting_enabledtagkeys \
+        "CREATE TABLE {place}.reporting_enabledtagkeys \
          (uuid UUID, key VARCHAR, enabled BOOLEAN, provider_type VARCHAR);\n"
     );
     if !keys.is_empty() {
         let rows: Vec<String> = keys
             .iter()
-            .map(|k| format!("(uuid(), {}, true, 'OCP')", sql_string(k)))
+            .map(|k| format!("(gen_random_uuid(), {}, true, 'OCP')", sql_string(k)))
             .collect();
         sql.push_str(&format!(
-            "INSERT INTO postgres.{schema}.reporting_enabledtagkeys VALUES {};\n",
+            "INSERT INTO {place}.reporting_enabledtagkeys VALUES {};\n",
             rows.join(", ")
         ));
     }
     sql
 }
 
-fn cost_category_table(schema: &str, patterns: &[(String, i32)]) -> String {
+fn cost_category_table(place: &str, patterns: &[(String, i32)]) -> String {
     let mut sql = format!(
-        "CREATE TABLE postgres.{schema}.reporting_ocp_cost_category_namespace \
+        "CREATE TABLE {place}.reporting_ocp_cost_category_namespace \
          (id INTEGER, namespace VARCHAR, system_default BOOLEAN, cost_category_id INTEGER);\n"
     );
     if !patterns.is_empty() {
@@ -314,7 +358,7 @@ fn cost_category_table(schema: &str, patterns: &[(String, i32)]) -> String {
             .map(|(i, (pattern, id))| format!("({}, {}, false, {id})", i + 1, sql_string(pattern)))
             .collect();
         sql.push_str(&format!(
-            "INSERT INTO postgres.{schema}.reporting_ocp_cost_category_namespace VALUES {};\n",
+            "INSERT INTO {place}.reporting_ocp_cost_category_namespace VALUES {};\n",
             rows.join(", ")
         ));
     }
@@ -324,9 +368,9 @@ fn cost_category_table(schema: &str, patterns: &[(String, i32)]) -> String {
 /// `reporting_ocp_nodes` with the catalog's rows. `cluster_id` stands for koku's foreign key to
 /// `reporting_ocp_clusters` and holds the OpenShift cluster id the key leads to; `uuid` and
 /// `architecture` are left out (the summary reads neither).
-fn nodes_table(schema: &str, nodes: &[NodeRecord]) -> Result<String, OracleError> {
+fn nodes_table(place: &str, nodes: &[NodeRecord]) -> Result<String, OracleError> {
     let mut sql = format!(
-        "CREATE TABLE postgres.{schema}.reporting_ocp_nodes \
+        "CREATE TABLE {place}.reporting_ocp_nodes \
          (node VARCHAR, resource_id VARCHAR, node_capacity_cpu_cores DECIMAL(18, 2), \
          cluster_id VARCHAR, node_role VARCHAR);\n"
     );
@@ -355,7 +399,7 @@ fn nodes_table(schema: &str, nodes: &[NodeRecord]) -> Result<String, OracleError
             })
             .collect::<Result<Vec<_>, OracleError>>()?;
         sql.push_str(&format!(
-            "INSERT INTO postgres.{schema}.reporting_ocp_nodes VALUES {};\n",
+            "INSERT INTO {place}.reporting_ocp_nodes VALUES {};\n",
             rows.join(", ")
         ));
     }
@@ -395,7 +439,7 @@ mod tests {
              SELECT CAST(NULL AS VARCHAR) AS node, CAST(NULL AS VARCHAR) AS node_labels, "
         ));
         assert!(!sql.contains("read_parquet"));
-        assert!(sql.contains("VALUES (uuid(), 'app', true, 'OCP'), (uuid(), 'o''k', true, 'OCP');"));
+        assert!(sql.contains("VALUES (gen_random_uuid(), 'app', true, 'OCP'), (gen_random_uuid(), 'o''k', true, 'OCP');"));
         assert!(sql.contains("VALUES (1, 'openshift-%', false, 1);"));
         assert!(sql.contains("CREATE TABLE postgres.org1.reporting_ocp_nodes "));
         assert!(!sql.contains("INSERT INTO postgres.org1.reporting_ocp_nodes"));

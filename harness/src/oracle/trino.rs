@@ -166,6 +166,32 @@ impl Oracle for TrinoKokuStagingOracle {
     }
 }
 
+/// Statements on a Trino, answered as JSON rows: for setting a server up (DDL, partition
+/// registration, loads) and for asking it single facts, never as an oracle. Blocking, like the
+/// oracles; errors as theirs ([`OracleError::Query`] naming `what`, Trino's error, the kept
+/// query text).
+pub struct TrinoSession {
+    connection: Connection,
+}
+
+impl TrinoSession {
+    /// A session on the Trino of `settings` (its Hive catalog and schema are the defaults of
+    /// unqualified names). Checks the settings without connecting.
+    pub fn open(settings: TrinoSettings) -> Result<Self, OracleError> {
+        Ok(TrinoSession {
+            connection: Connection::open(settings)?,
+        })
+    }
+
+    /// Runs `sql` to the end and returns its rows, each value as Trino sent it (JSON).
+    pub fn rows(&self, what: &str, sql: &str) -> Result<Vec<Vec<Value>>, OracleError> {
+        let answer = self
+            .connection
+            .query(what, sql, |_, rows| Ok(rows.to_vec()))?;
+        Ok(answer.rows)
+    }
+}
+
 /// `catalog.schema` of koku's Hive tables and of its PostgreSQL tables, for one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Places {
