@@ -8,13 +8,24 @@
 //! (process start, connect, catalog, read, labels, aggregate, write, exit). Because these
 //! machines are noisy, the figure to compare across machines and nights is the ratio of the
 //! engine's wall clock to the yardstick's, both medians of the same run.
+//!
+//! With Trino ([`TrinoBench`], `--trino`), each round also runs the same month on the local
+//! Trino (`testkit::local_trino`, koku's tables loaded once before the rounds): the reference
+//! query, as koku's summary script computes it, timed by Trino's own `elapsedTimeMillis`; the
+//! server's peak resident memory is its JVM's `VmHWM` after the rounds. Trino returns the rows to
+//! the client, it does not write them to PostgreSQL: the engine's figure includes that write.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ocp_engine::config::ConfigFile;
+use ocp_engine::resolve::{resolve_request, Overrides};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
+
+use crate::oracle::{Oracle, QueryParams, TrinoOracle};
+use crate::testkit::{local_trino, KokuSite};
 
 /// The part of the engine's `--report-json` the benchmark reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +79,86 @@ pub struct Round {
     pub yardstick: Duration,
     pub engine_wall: Duration,
     pub engine: EngineReport,
+    /// The same month on the local Trino, when benched.
+    pub trino: Option<TrinoRound>,
+}
+
+/// One Trino run of the month.
+#[derive(Debug, Clone, Copy)]
+pub struct TrinoRound {
+    /// The query's own `elapsedTimeMillis`.
+    pub elapsed: Duration,
+    /// The query's own `peakMemoryBytes`.
+    pub peak_memory_bytes: Option<u64>,
+}
+
+/// The month of a config file on the local Trino (see the module documentation).
+pub struct TrinoBench {
+    oracle: TrinoOracle,
+    params: QueryParams,
+    /// Seconds from starting the JVM to its first answer.
+    pub startup_seconds: f64,
+}
+
+impl TrinoBench {
+    /// Starts the local Trino and loads koku's tables for the run `config` describes (a local
+    /// folder with its catalog inline, as `ocp-harness generate` writes).
+    pub fn load(config: &Path) -> Result<TrinoBench, String> {
+        let request = resolve_request(ConfigFile::load(config).map_err(|e| e.to_string())?, {
+            Overrides {
+                out: Some(std::env::temp_dir().join("unused.parquet")),
+                ..Overrides::default()
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        let params = QueryParams::from_request(&request).map_err(|e| e.to_string())?;
+        let startup_seconds = local_trino().started_in().as_secs_f64();
+        let site = KokuSite::load(&params)?;
+        let oracle = TrinoOracle::new(site.settings()).map_err(|e| e.to_string())?;
+        Ok(TrinoBench {
+            oracle,
+            params,
+            startup_seconds,
+        })
+    }
+
+    /// Runs the month once; returns Trino's own figures and the rows it returned.
+    pub fn run(&self) -> Result<(TrinoRound, usize), String> {
+        let run = self.oracle.run(&self.params).map_err(|e| e.to_string())?;
+        Ok((
+            TrinoRound {
+                elapsed: run.elapsed,
+                peak_memory_bytes: run.peak_rss_bytes,
+            },
+            run.rows.len(),
+        ))
+    }
+
+    /// The server's peak resident memory so far (its JVM's `VmHWM`).
+    pub fn server_peak_rss_bytes(&self) -> Option<u64> {
+        local_trino().peak_rss_bytes()
+    }
+
+    /// `Trino <version>`.
+    pub fn describe(&self) -> String {
+        format!("Trino {}", local_trino().version())
+    }
+}
+
+/// Trino's figures over the rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrinoFigures {
+    pub server: String,
+    /// JVM start to first answer (seconds), once per bench.
+    pub startup_seconds: f64,
+    /// The query's own elapsed time (seconds).
+    pub query_seconds: Spread,
+    /// The highest `peakMemoryBytes` of the query over the rounds.
+    pub query_peak_memory_bytes: Option<u64>,
+    /// The server JVM's peak resident memory after the rounds (bytes).
+    pub server_peak_rss_bytes: Option<u64>,
+    /// Median engine wall clock (process, to PostgreSQL) over median Trino query time.
+    pub engine_over_trino: f64,
 }
 
 /// What the benchmark found, as printed and as written to JSON.
@@ -91,6 +182,8 @@ pub struct BenchSummary {
     pub phase_peak_rss_bytes: Vec<(String, Option<u64>)>,
     /// Median engine wall clock over median yardstick.
     pub engine_over_yardstick: f64,
+    /// The same month on the local Trino, when benched.
+    pub trino: Option<TrinoFigures>,
 }
 
 /// The Parquet files under `root` (recursively), sorted, with their total size.
@@ -177,12 +270,14 @@ impl EngineInvocation<'_> {
     }
 }
 
-/// Sums up the rounds. `rounds` must not be empty.
+/// Sums up the rounds. `rounds` must not be empty; `trino` is what [`TrinoBench`] adds when
+/// every round ran Trino: (server, startup seconds, server peak RSS).
 pub fn summarise(
     scale: &str,
     machine: String,
     files: (usize, u64),
     rounds: &[Round],
+    trino: Option<(String, f64, Option<u64>)>,
 ) -> BenchSummary {
     let seconds = |f: &dyn Fn(&Round) -> f64| -> Spread {
         Spread::of(&rounds.iter().map(f).collect::<Vec<_>>()).expect("at least one round")
@@ -232,6 +327,23 @@ pub fn summarise(
         peak_rss_bytes: rounds.iter().filter_map(|r| r.engine.peak_rss_bytes).max(),
         phase_peak_rss_bytes,
         engine_over_yardstick: engine_wall.median / yardstick.median,
+        trino: trino.and_then(|(server, startup_seconds, server_peak_rss_bytes)| {
+            let runs: Vec<TrinoRound> = rounds.iter().filter_map(|r| r.trino).collect();
+            let query_seconds = Spread::of(
+                &runs
+                    .iter()
+                    .map(|t| t.elapsed.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            )?;
+            Some(TrinoFigures {
+                server,
+                startup_seconds,
+                engine_over_trino: engine_wall.median / query_seconds.median,
+                query_seconds,
+                query_peak_memory_bytes: runs.iter().filter_map(|t| t.peak_memory_bytes).max(),
+                server_peak_rss_bytes,
+            })
+        }),
     }
 }
 
@@ -303,10 +415,28 @@ pub fn render(summary: &BenchSummary) -> String {
         &summary.yardstick_seconds,
         None,
     ));
+    if let Some(trino) = &summary.trino {
+        out.push_str(&line(
+            &format!("{}: the query", trino.server),
+            &trino.query_seconds,
+            trino.server_peak_rss_bytes,
+        ));
+        out.push_str(&format!(
+            "  (Trino started in {:.1} s; the query's own peak memory {}; peak RSS is the JVM's)\n",
+            trino.startup_seconds,
+            mib(trino.query_peak_memory_bytes)
+        ));
+    }
     out.push_str(&format!(
         "\nengine / yardstick (medians): {:.2}\n",
         summary.engine_over_yardstick
     ));
+    if let Some(trino) = &summary.trino {
+        out.push_str(&format!(
+            "engine / Trino (medians): {:.3}\n",
+            trino.engine_over_trino
+        ));
+    }
     out
 }
 

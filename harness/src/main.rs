@@ -104,6 +104,12 @@ struct BenchArgs {
     /// Where to write the summary as JSON. Default: reports/bench-SCALE.json.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+
+    /// Also run the month on the local Trino each round (installed by `just trino-setup`,
+    /// started here; heap OCP_TRINO_HEAP, default 2G): the reference query, Trino's own time,
+    /// and engine / Trino.
+    #[arg(long)]
+    trino: bool,
 }
 
 #[derive(clap::Args)]
@@ -260,10 +266,20 @@ fn run_bench(args: &BenchArgs) -> Result<(), String> {
         schema: &schema,
         report_json: &report_json,
     };
+    let trino = if args.trino {
+        eprintln!("starting the local Trino and loading koku's tables ...");
+        Some(bench::TrinoBench::load(&config)?)
+    } else {
+        None
+    };
     let mut rounds = Vec::new();
     for round in 0..=args.rounds {
         let (yardstick, _) = bench::decode_all(&files)?;
         let (engine_wall, engine) = invocation.run()?;
+        let trino_round = match &trino {
+            Some(bench) => Some(bench.run()?.0),
+            None => None,
+        };
         if round == 0 {
             eprintln!(
                 "warm-up done ({:.3} s); measuring {} rounds",
@@ -273,14 +289,19 @@ fn run_bench(args: &BenchArgs) -> Result<(), String> {
             continue;
         }
         eprintln!(
-            "round {round}: engine {:.3} s, yardstick {:.3} s",
+            "round {round}: engine {:.3} s, yardstick {:.3} s{}",
             engine_wall.as_secs_f64(),
-            yardstick.as_secs_f64()
+            yardstick.as_secs_f64(),
+            trino_round.map_or(String::new(), |t| format!(
+                ", Trino {:.3} s",
+                t.elapsed.as_secs_f64()
+            ))
         );
         rounds.push(bench::Round {
             yardstick,
             engine_wall,
             engine,
+            trino: trino_round,
         });
     }
     let _ = std::fs::remove_file(&report_json);
@@ -289,6 +310,9 @@ fn run_bench(args: &BenchArgs) -> Result<(), String> {
         bench::machine_description(),
         (files.len(), bytes),
         &rounds,
+        trino
+            .as_ref()
+            .map(|t| (t.describe(), t.startup_seconds, t.server_peak_rss_bytes())),
     );
     print!("{}", bench::render(&summary));
     let json = args
