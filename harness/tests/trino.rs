@@ -534,6 +534,62 @@ mod rules {
     }
 
     #[test]
+    fn doubles_inserted_into_numeric_33_15_through_the_postgresql_connector_round_as_the_engine_does(
+    ) {
+        // koku's statement 4 inserts the staging table's doubles into PostgreSQL's numeric(33,15)
+        // columns through Trino's PostgreSQL connector (spec §3): the value PostgreSQL stores.
+        let values = [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            -2.0 / 3.0,
+            5e-16,
+            -5e-16,
+            2.5e-15,
+            7.000_000_000_000_001,
+        ];
+        let table = format!("postgres.public.rounding_{}", uuid::Uuid::new_v4().simple());
+        let session = trino();
+        session
+            .rows(
+                "create",
+                &format!("CREATE TABLE {table} (id integer, x decimal(33, 15))"),
+            )
+            .unwrap();
+        let rows: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("({i}, DOUBLE '{v:e}')"))
+            .collect();
+        session
+            .rows(
+                "insert",
+                &format!(
+                    "INSERT INTO {table} SELECT * FROM (VALUES {}) AS t(id, x)",
+                    rows.join(", ")
+                ),
+            )
+            .unwrap();
+        let stored = session
+            .rows(
+                "read",
+                &format!("SELECT id, CAST(x AS varchar) FROM {table} ORDER BY id"),
+            )
+            .unwrap();
+        assert_eq!(stored.len(), values.len());
+        for (row, value) in stored.iter().zip(values) {
+            let engine = Numeric::from_f64_in(value, Compatibility::Trino).unwrap();
+            assert_eq!(
+                row[1].as_str(),
+                Some(engine.to_string().as_str()),
+                "{value:e}"
+            );
+        }
+        session
+            .rows("drop", &format!("DROP TABLE {table}"))
+            .unwrap();
+    }
+
+    #[test]
     fn timestamps_compare_with_date_literals_at_midnight() {
         // The window filter: interval_start >= DATE D0 AND interval_start < DATE D1 + 1 day.
         let trino = row(
