@@ -1,7 +1,7 @@
 //! ocp-engine: koku's OCP daily-summary step (Pod, Storage and unallocated rows of
 //! `reporting_ocpusagelineitem_daily_summary`)
 //! computed from koku's Parquet without Trino. See `docs/architecture.md` for the data flow and
-//! `../shared/spec/ocp-daily-summary.md` for the semantics every module cites.
+//! `docs/spec.md` for the semantics every module cites.
 
 pub mod capacity;
 pub mod catalog;

@@ -1,7 +1,7 @@
 -- Reference query: the rows koku's daily-summary script writes into
 -- reporting_ocpusagelineitem_daily_summary for one source and a date range inside one month:
 -- the Pod rows, the Storage rows (§3 statement 2) and the unallocated-capacity rows (§3
--- statement 3). The project's own SELECT-only port of shared/spec/ocp-daily-summary.md, written
+-- statement 3). The project's own SELECT-only port of docs/spec.md, written
 -- in Trino's dialect. It is not koku's SQL: it was written from the spec alone, one CTE per spec
 -- step, the spec's section above each.
 --

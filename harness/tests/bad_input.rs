@@ -291,7 +291,7 @@ async fn wrong_column_type_names_the_file_the_column_and_the_type() {
 
 /// What aborts Trino's `cast(json_parse(x) as map(varchar, varchar))` (spec §6.1, §7 item 13):
 /// not JSON (including `''` and the operator's `label_k:v|...` form that koku converts), a nested
-/// value, a key given twice.
+/// value. A key given twice does not: Trino 476 keeps its last value (docs/semantics.md).
 #[tokio::test]
 async fn unparsable_labels_name_the_file_and_the_column() {
     let case = Case::new("bad_labels").await;

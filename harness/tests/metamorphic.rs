@@ -1,6 +1,6 @@
 //! Metamorphic properties of the engine: relations between two runs that the spec guarantees
 //! without anyone knowing either run's right answer, checked on generated clusters
-//! ([`cluster_model`]). Spec sections (§n) refer to `shared/spec/ocp-daily-summary.md`.
+//! ([`cluster_model`]). Spec sections (§n) refer to `docs/spec.md`.
 //!
 //! | property | relation |
 //! |---|---|

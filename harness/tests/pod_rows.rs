@@ -2,7 +2,7 @@
 //!
 //! Each case builds a [`ClusterModel`], writes it as koku's Parquet, runs the engine in-process
 //! and checks the Pod rows against values worked out by hand from the spec
-//! (`shared/spec/ocp-daily-summary.md`, cited as §n). The arithmetic sits next to each
+//! (`docs/spec.md`, cited as §n). The arithmetic sits next to each
 //! assertion. Nothing here is copied from the engine's output.
 //!
 //! Units (§0.1): core-hours = core-seconds / 3600; GiB-hours = byte-seconds / 3600 · 2^-30.
