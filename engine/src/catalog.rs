@@ -19,7 +19,29 @@ pub struct Catalog {
     /// Rows of `reporting_ocp_cost_category_namespace`, sorted by pattern.
     pub cost_categories: Vec<CostCategoryPattern>,
     /// Rows of `reporting_ocp_nodes` (every cluster of the tenant) before the run.
-    pub nodes: Vec<NodeRecord>,
+    pub nodes: Vec<CatalogNode>,
+}
+
+/// A `reporting_ocp_nodes` row before the run, with what koku's node step needs to know of it
+/// (spec §6.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogNode {
+    pub record: NodeRecord,
+    /// The row's `uuid` in koku's table; `None` for a row of an inline catalog.
+    pub uuid: Option<Uuid>,
+    /// Whether the row belongs to the cluster koku's `populate_cluster_table` picks for this
+    /// run: the first `reporting_ocp_clusters` row of the run's source. `None` for an inline
+    /// catalog, whose rows tell their cluster by its id only.
+    pub run_cluster: Option<bool>,
+}
+
+impl CatalogNode {
+    /// Whether the row is of the run's cluster: as read from PostgreSQL, else (inline) when its
+    /// cluster id is the run's.
+    pub fn of_run_cluster(&self, run_cluster_id: &str) -> bool {
+        self.run_cluster
+            .unwrap_or_else(|| self.record.cluster_id.as_deref() == Some(run_cluster_id))
+    }
 }
 
 /// The `reporting_ocpusagereportperiod` row of a source's month.
@@ -41,12 +63,20 @@ impl Catalog {
         Catalog {
             enabled_tag_keys,
             cost_categories,
-            nodes: catalog.nodes.clone(),
+            nodes: catalog
+                .nodes
+                .iter()
+                .map(|record| CatalogNode {
+                    record: record.clone(),
+                    uuid: None,
+                    run_cluster: None,
+                })
+                .collect(),
         }
     }
 
-    /// Reads the catalog from koku's tables in `schema`.
-    pub async fn from_postgres(client: &Client, schema: &str) -> Result<Self> {
+    /// Reads the catalog of a run of `source` from koku's tables in `schema`.
+    pub async fn from_postgres(client: &Client, schema: &str, source: Uuid) -> Result<Self> {
         let schema_sql = quote_ident(schema);
         let keys = client
             .query(
@@ -72,23 +102,30 @@ impl Catalog {
             .query(
                 &format!(
                     "SELECT n.node, n.resource_id, n.node_capacity_cpu_cores::float8, \
-                     c.cluster_id, n.node_role FROM {schema_sql}.reporting_ocp_nodes n \
+                     c.cluster_id, n.node_role, n.uuid, \
+                     n.cluster_id IS NOT NULL AND n.cluster_id IS NOT DISTINCT FROM ({}) \
+                     FROM {schema_sql}.reporting_ocp_nodes n \
                      LEFT JOIN {schema_sql}.reporting_ocp_clusters c ON c.uuid = n.cluster_id \
-                     ORDER BY n.node, n.resource_id"
+                     ORDER BY n.node, n.resource_id",
+                    run_cluster_sql(&schema_sql)
                 ),
-                &[],
+                &[&source],
             )
             .await
             .map_err(|e| query_error(schema, "reporting_ocp_nodes", e))?;
         Ok(Catalog {
             nodes: nodes
                 .iter()
-                .map(|row| NodeRecord {
-                    node: row.get(0),
-                    resource_id: row.get(1),
-                    node_capacity_cpu_cores: row.get(2),
-                    cluster_id: row.get(3),
-                    node_role: row.get(4),
+                .map(|row| CatalogNode {
+                    record: NodeRecord {
+                        node: row.get(0),
+                        resource_id: row.get(1),
+                        node_capacity_cpu_cores: row.get(2),
+                        cluster_id: row.get(3),
+                        node_role: row.get(4),
+                    },
+                    uuid: Some(row.get(5)),
+                    run_cluster: Some(row.get(6)),
                 })
                 .collect(),
             enabled_tag_keys: keys.iter().map(|row| row.get(0)).collect(),
@@ -101,6 +138,16 @@ impl Catalog {
                 .collect(),
         })
     }
+}
+
+/// The `uuid` of the cluster koku's `populate_cluster_table` picks for a run of source `$1`: the
+/// first `reporting_ocp_clusters` row of that source (Django's `.first()` orders by the primary
+/// key); none when the source has no row yet (koku then creates one). A scalar subquery.
+pub fn run_cluster_sql(schema_sql: &str) -> String {
+    format!(
+        "SELECT uuid FROM {schema_sql}.reporting_ocp_clusters WHERE provider_id = $1 \
+         ORDER BY uuid LIMIT 1"
+    )
 }
 
 /// koku's report period for `source` and the month starting `month_start`, if it exists.

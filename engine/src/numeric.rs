@@ -46,41 +46,11 @@ impl Numeric {
     /// decimal, PostgreSQL from the decimal rounded to 15 significant digits; both then round
     /// half away from zero to 15 places.
     pub fn from_f64_in(x: f64, compat: Compatibility) -> Result<Numeric, NumericError> {
-        if !x.is_finite() {
-            return Err(NumericError::NotFinite(x.to_string()));
-        }
-        // `{:e}` prints the shortest digits that read back as `x` ("-1.2345e-7"); `{:.14e}` the
-        // correctly rounded 15 significant digits, as C's `%.15g`.
-        let text = match compat {
-            Compatibility::Trino => format!("{x:e}"),
-            Compatibility::Postgres => format!("{x:.14e}"),
-        };
-        let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
-        let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
-        let negative = mantissa.starts_with('-');
-        let digits: Vec<u8> = mantissa
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .map(|b| b - b'0')
-            .collect();
-        // value = 0.d1d2d3... × 10^(exponent + 1); digit i (0-based) has weight 10^(exponent - i).
-        // Keep the digits of weight >= 10^-15, then round half up on the first dropped digit.
-        let kept = (exponent + SCALE as i32 + 1).max(0) as usize;
-        let mut unscaled: i128 = 0;
-        for i in 0..kept {
-            let digit = digits.get(i).copied().unwrap_or(0) as i128;
-            unscaled = unscaled
-                .checked_mul(10)
-                .and_then(|u| u.checked_add(digit))
-                .ok_or_else(|| NumericError::TooLarge(x.to_string()))?;
-        }
-        if digits.get(kept).is_some_and(|&d| d >= 5) {
-            unscaled += 1;
-        }
-        if unscaled >= 10i128.pow(PRECISION as u32) {
+        let unscaled = round_to_places(x, SCALE, compat)?;
+        if unscaled.unsigned_abs() >= 10u128.pow(PRECISION as u32) {
             return Err(NumericError::TooLarge(x.to_string()));
         }
-        Ok(Numeric(if negative { -unscaled } else { unscaled }))
+        Ok(Numeric(unscaled))
     }
 
     /// Base-10000 digits of the PostgreSQL binary `NUMERIC` wire format: `(weight, digits)` with
@@ -105,6 +75,63 @@ impl Numeric {
         groups.drain(..leading_zeros);
         (weight - leading_zeros as i16, groups)
     }
+}
+
+/// `x` rounded to `places` decimal places as the koku variant `compat` rounds a double into a
+/// numeric column, unscaled (× 10^places): the decimal digits of `x` (Trino: the shortest that
+/// read back; PostgreSQL: 15 significant), then half away from zero.
+fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, NumericError> {
+    if !x.is_finite() {
+        return Err(NumericError::NotFinite(x.to_string()));
+    }
+    // `{:e}` prints the shortest digits that read back as `x` ("-1.2345e-7"); `{:.14e}` the
+    // correctly rounded 15 significant digits, as C's `%.15g`.
+    let text = match compat {
+        Compatibility::Trino => format!("{x:e}"),
+        Compatibility::Postgres => format!("{x:.14e}"),
+    };
+    let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    let negative = mantissa.starts_with('-');
+    let digits: Vec<u8> = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    // value = d1.d2d3... × 10^exponent; digit i (0-based) has weight 10^(exponent - i). Keep the
+    // digits of weight >= 10^-places, then round half up on the first dropped digit.
+    let kept = (exponent + places as i32 + 1).max(0) as usize;
+    let mut unscaled: i128 = 0;
+    for i in 0..kept {
+        let digit = digits.get(i).copied().unwrap_or(0) as i128;
+        unscaled = unscaled
+            .checked_mul(10)
+            .and_then(|u| u.checked_add(digit))
+            .ok_or_else(|| NumericError::TooLarge(x.to_string()))?;
+    }
+    if digits.get(kept).is_some_and(|&d| d >= 5) {
+        unscaled += 1;
+    }
+    Ok(if negative { -unscaled } else { unscaled })
+}
+
+/// A node's cores as `reporting_ocp_nodes.node_capacity_cpu_cores` (numeric(18,2)) stores the
+/// double koku writes, in hundredths: PostgreSQL's cast of a float8 (15 significant digits,
+/// then half away from zero at 2 places). `None` for a value the column cannot hold.
+///
+/// ```
+/// use ocp_engine::numeric::cents;
+/// assert_eq!(cents(4.0), Some(400));
+/// // 1.005 is 1.00499999999999989… in binary, but its 15 significant digits are 1.00500…
+/// assert_eq!(cents(1.005), Some(101));
+/// assert_eq!(cents(4.001), Some(400));
+/// assert_eq!(cents(f64::NAN), None);
+/// ```
+pub fn cents(x: f64) -> Option<i64> {
+    round_to_places(x, 2, Compatibility::Postgres)
+        .ok()
+        .filter(|c| c.unsigned_abs() < 10u128.pow(18))
+        .map(|c| c as i64)
 }
 
 impl fmt::Display for Numeric {

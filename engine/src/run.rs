@@ -160,7 +160,9 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         .unwrap_or_default();
     let catalog = match (&request.catalog, &client) {
         (CatalogSource::Inline(inline), _) => Catalog::inline(inline),
-        (CatalogSource::Postgres, Some(client)) => Catalog::from_postgres(client, schema).await?,
+        (CatalogSource::Postgres, Some(client)) => {
+            Catalog::from_postgres(client, schema, request.source_uuid).await?
+        }
         (CatalogSource::Postgres, None) => {
             return Err(Error::input(
                 "the catalog is to come from PostgreSQL, but no postgres.url is set",
@@ -204,9 +206,9 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
             let mut categories = CostCategories::new(&catalog.cost_categories, compat);
             let mut rows = pod_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
             let storage = storage_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
-            let nodes = discover_nodes(&inputs);
-            let table = record_nodes(&catalog.nodes, &nodes, &identity.cluster_id);
-            let unallocated = unallocated_rows(&rows, &role_lookup(&table), &mut categories);
+            let discovered = discover_nodes(&inputs, compat);
+            let nodes = record_nodes(&catalog.nodes, &discovered, &identity.cluster_id);
+            let unallocated = unallocated_rows(&rows, &role_lookup(&nodes.table), &mut categories);
             rows.extend(storage);
             rows.extend(unallocated);
             Ok((rows, nodes))

@@ -782,6 +782,99 @@ async fn nodes_are_recorded_and_the_first_role_wins() {
     );
 }
 
+/// The node step is decided once (`node_roles::record_nodes`) and the sink writes that decision,
+/// so what the unallocated rows looked up is what is stored (spec §6.4):
+/// - cores as PostgreSQL stores the double in numeric(18,2): node-b's 1.005 cores (binary
+///   1.00499999…, 15 significant digits 1.00500…) are stored as 1.01, and the next run matches
+///   that row (no second row; a cleared role is filled again);
+/// - the run's cluster is the one koku's `populate_cluster_table` picks by source: a row recorded
+///   with the same cluster id under another source (node-a as `infra`) is another cluster's, so
+///   the run adds its own node-a row (`worker`) and the lookup, `max(role)` over every cluster,
+///   gives node-a `worker`: its unallocated rows are `Worker unallocated`.
+#[tokio::test]
+async fn the_node_step_matches_stored_cores_and_picks_the_cluster_by_source() {
+    let mut model = model();
+    model.nodes[1].cpu_cores = 1.005;
+    let scenario = Scenario::write(model).expect("write the scenario");
+    let tenant = Tenant::fresh("sink_node_step", &scenario.model).await;
+    let other_cluster = Uuid::new_v4();
+    tenant
+        .client
+        .batch_execute(&format!(
+            "INSERT INTO {clusters} (uuid, cluster_id, cluster_alias, provider_id) \
+             VALUES ('{other_cluster}', '{PG_CLUSTER_ID}', 'elsewhere', '{OTHER_SOURCE}'); \
+             INSERT INTO {nodes} (uuid, node, resource_id, node_capacity_cpu_cores, node_role, \
+             cluster_id) VALUES ('{}', 'node-a', 'i-0aaa', 4.00, 'infra', '{other_cluster}');",
+            Uuid::new_v4(),
+            clusters = tenant.table("reporting_ocp_clusters"),
+            nodes = tenant.table("reporting_ocp_nodes"),
+        ))
+        .await
+        .expect("a cluster of another source");
+    let nodes = || async {
+        let rows = tenant
+            .client
+            .query(
+                &format!(
+                    "SELECT n.node, n.node_capacity_cpu_cores::text, coalesce(n.node_role, 'NULL'), \
+                            c.provider_id::text \
+                     FROM {} n JOIN {} c ON c.uuid = n.cluster_id ORDER BY n.node, c.provider_id",
+                    tenant.table("reporting_ocp_nodes"),
+                    tenant.table("reporting_ocp_clusters")
+                ),
+                &[],
+            )
+            .await
+            .expect("read the nodes");
+        rows.iter()
+            .map(|r| [r.get(0), r.get(1), r.get(2), r.get(3)])
+            .collect::<Vec<[String; 4]>>()
+    };
+    let source = scenario.model.source_uuid.to_string();
+    let expected = |b_role: &str| {
+        let mut rows = vec![
+            ["node-a", "4.00", "worker", source.as_str()].map(String::from),
+            ["node-a", "4.00", "infra", OTHER_SOURCE].map(String::from),
+            ["node-b", "1.01", b_role, source.as_str()].map(String::from),
+        ];
+        rows.sort_by(|a, b| (&a[0], &a[3]).cmp(&(&b[0], &b[3])));
+        rows
+    };
+
+    let first = tenant.run(&scenario).await;
+    assert_eq!(nodes().await, expected("worker"));
+    let namespaces = |report: &RunReport| -> Vec<(String, String)> {
+        report
+            .rows
+            .iter()
+            .filter(|r| r.is_unallocated())
+            .map(|r| (r.node.clone().unwrap(), r.namespace.clone().unwrap()))
+            .collect()
+    };
+    let all_workers = vec![
+        ("node-a".to_string(), "Worker unallocated".to_string()),
+        ("node-a".to_string(), "Worker unallocated".to_string()),
+        ("node-b".to_string(), "Worker unallocated".to_string()),
+    ];
+    assert_eq!(namespaces(&first), all_workers);
+
+    tenant
+        .client
+        .batch_execute(&format!(
+            "UPDATE {} SET node_role = NULL WHERE node = 'node-b'",
+            tenant.table("reporting_ocp_nodes")
+        ))
+        .await
+        .expect("clear node-b's role");
+    let second = tenant.run(&scenario).await;
+    assert_eq!(
+        nodes().await,
+        expected("worker"),
+        "matched, filled, not added"
+    );
+    assert_eq!(namespaces(&second), all_workers);
+}
+
 /// A value koku cannot store (NaN, spec §3 statement 4: Trino's cast to decimal fails the whole
 /// insert) fails the run with bad input naming the column; the rows are rounded as they are
 /// copied, so the failure comes inside the transaction, which rolls back: the month written

@@ -15,9 +15,10 @@ use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
 use super::{prepare_row, Kind, RunIdentity, Value, COLUMNS};
+use crate::catalog::run_cluster_sql;
 use crate::compat::Compatibility;
 use crate::error::Result;
-use crate::node_roles::DiscoveredNode;
+use crate::node_roles::NodeRecording;
 use crate::numeric::{Numeric, SCALE};
 use crate::postgres::{engine_runs_sql, quote_ident};
 use crate::summary::SummaryRow;
@@ -44,7 +45,7 @@ pub struct WriteCounts {
     pub inserted: u64,
 }
 
-/// Records `nodes`, replaces the rows of `identity.report_period_id` dated
+/// Records the node step's `nodes`, replaces the rows of `identity.report_period_id` dated
 /// `delete_from..=record.end_date` with `rows`, and records the run, atomically. Each row is
 /// rounded and encoded as it is copied (so the prepared form of the month never sits in memory);
 /// a value koku could not store fails the write and rolls everything back.
@@ -52,7 +53,7 @@ pub async fn write(
     client: &mut Client,
     schema: &str,
     identity: &RunIdentity,
-    nodes: &[DiscoveredNode],
+    nodes: &NodeRecording,
     rows: &[SummaryRow],
     delete_from: NaiveDate,
     record: &RunRecord,
@@ -140,28 +141,29 @@ pub async fn write(
     Ok(WriteCounts { deleted, inserted })
 }
 
-/// koku's `populate_node_table` (spec §6.4) for the run's cluster: a row is added for a node
-/// whose (node, resource_id, cores, cluster) is not recorded yet; a recorded row without a role
-/// (NULL or empty, Python's `not node_role`) gets the discovered one; a recorded role stays. The cluster row is added when missing, as
-/// koku's `populate_cluster_table` would have. `node_roles::record_nodes` is the same rule on the
-/// in-memory table the unallocated rows read.
+/// Writes what koku's node step does to `reporting_ocp_nodes`, as [`crate::node_roles::record_nodes`]
+/// decided it (spec §6.4): each filled role into its row (by `uuid`), each added row into the
+/// run's cluster. The run's cluster is the one koku's `populate_cluster_table` picks, the first
+/// `reporting_ocp_clusters` row of the source ([`run_cluster_sql`]), created with the run's
+/// cluster id and alias when the source has none. Nothing is matched or rounded here.
 async fn record_nodes(
     tx: &Transaction<'_>,
     schema_sql: &str,
     identity: &RunIdentity,
-    nodes: &[DiscoveredNode],
+    nodes: &NodeRecording,
 ) -> std::result::Result<(), tokio_postgres::Error> {
-    if nodes.is_empty() {
+    for (uuid, role) in &nodes.filled {
+        tx.execute(
+            &format!("UPDATE {schema_sql}.reporting_ocp_nodes SET node_role = $1 WHERE uuid = $2"),
+            &[role, uuid],
+        )
+        .await?;
+    }
+    if nodes.added.is_empty() {
         return Ok(());
     }
     let cluster: Uuid = match tx
-        .query_opt(
-            &format!(
-                "SELECT uuid FROM {schema_sql}.reporting_ocp_clusters \
-                 WHERE cluster_id = $1 AND provider_id = $2 ORDER BY uuid LIMIT 1"
-            ),
-            &[&identity.cluster_id, &identity.source_uuid],
-        )
+        .query_opt(&run_cluster_sql(schema_sql), &[&identity.source_uuid])
         .await?
     {
         Some(row) => row.get(0),
@@ -183,53 +185,23 @@ async fn record_nodes(
             uuid
         }
     };
-    for node in nodes {
-        let recorded = tx
-            .query_opt(
-                &format!(
-                    "SELECT uuid, node_role FROM {schema_sql}.reporting_ocp_nodes \
-                     WHERE node = $1 AND resource_id IS NOT DISTINCT FROM $2 \
-                     AND node_capacity_cpu_cores IS NOT DISTINCT FROM $3::float8::numeric(18,2) \
-                     AND cluster_id = $4 ORDER BY uuid LIMIT 1"
-                ),
-                &[
-                    &node.node,
-                    &node.resource_id,
-                    &node.node_capacity_cpu_cores,
-                    &cluster,
-                ],
-            )
-            .await?;
-        match recorded {
-            Some(row) if row.get::<_, Option<&str>>(1).is_none_or(str::is_empty) => {
-                tx.execute(
-                    &format!(
-                        "UPDATE {schema_sql}.reporting_ocp_nodes SET node_role = $1 WHERE uuid = $2"
-                    ),
-                    &[&node.node_role, &row.get::<_, Uuid>(0)],
-                )
-                .await?;
-            }
-            Some(_) => {}
-            None => {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {schema_sql}.reporting_ocp_nodes \
-                         (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
-                         VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
-                    ),
-                    &[
-                        &Uuid::new_v4(),
-                        &node.node,
-                        &node.resource_id,
-                        &node.node_capacity_cpu_cores,
-                        &node.node_role,
-                        &cluster,
-                    ],
-                )
-                .await?;
-            }
-        }
+    for node in &nodes.added {
+        tx.execute(
+            &format!(
+                "INSERT INTO {schema_sql}.reporting_ocp_nodes \
+                 (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
+                 VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
+            ),
+            &[
+                &Uuid::new_v4(),
+                &node.node,
+                &node.resource_id,
+                &node.node_capacity_cpu_cores,
+                &node.node_role,
+                &cluster,
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
