@@ -39,6 +39,12 @@ impl<'a> LabelFilter<'a> {
         }
     }
 
+    /// The koku variant this filter reproduces: the run's one compatibility, which the Pod and
+    /// Storage rows and the cost-category join read from here rather than carrying their own.
+    pub fn compat(&self) -> Compatibility {
+        self.compat
+    }
+
     /// `filt(json)` of spec §5 for a nullable label column. Trino: a NULL text gives a NULL map,
     /// and an unparsable text (the empty string included) is bad input naming its file and
     /// column. koku's PostgreSQL port (`filter_json_by_keys`): NULL or blank gives `{}`, never

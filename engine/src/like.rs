@@ -15,13 +15,19 @@ enum Token {
     Literal(char),
 }
 
-/// Whether `value LIKE pattern` under Trino's rules (no escape character).
-pub fn like(value: &str, pattern: &str) -> bool {
-    like_in(Compatibility::Trino, value, pattern)
-}
-
-/// Whether `value LIKE pattern` in the engine `compat` reproduces. PostgreSQL rejects a pattern
-/// ending in a lone backslash; here such a pattern matches nothing.
+/// Whether `value LIKE pattern` in the koku variant `compat` reproduces. PostgreSQL rejects a
+/// pattern ending in a lone backslash; here such a pattern matches nothing.
+///
+/// ```
+/// use ocp_engine::compat::Compatibility::{Postgres, Trino};
+/// use ocp_engine::like::like_in;
+/// assert!(like_in(Trino, "openshift-monitoring", "openshift-%"));
+/// assert!(!like_in(Trino, "openshift", "openshift-%"));
+/// assert!(like_in(Trino, "kube_system", "kube_system") && like_in(Trino, "kubexsystem", "kube_system"));
+/// // Trino has no escape character; the PostgreSQL port's is a backslash.
+/// assert!(like_in(Trino, r"a\x", r"a\%") && !like_in(Trino, "a%", r"a\%"));
+/// assert!(like_in(Postgres, "a%", r"a\%") && !like_in(Postgres, r"a\x", r"a\%"));
+/// ```
 pub fn like_in(compat: Compatibility, value: &str, pattern: &str) -> bool {
     let Some(tokens) = tokens(compat, pattern) else {
         return false;
@@ -80,6 +86,11 @@ fn matches_from(value: &[char], pattern: &[Token]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Trino's LIKE.
+    fn like(value: &str, pattern: &str) -> bool {
+        like_in(Compatibility::Trino, value, pattern)
+    }
 
     #[test]
     fn koku_default_patterns() {

@@ -37,14 +37,22 @@ impl fmt::Display for NumericError {
 }
 
 impl Numeric {
-    /// Rounds `x` as Trino does: shortest round-trip decimal, then HALF_UP to 15 places.
-    pub fn from_f64(x: f64) -> Result<Numeric, NumericError> {
-        Numeric::from_f64_in(x, Compatibility::Trino)
-    }
-
     /// Rounds `x` as the koku variant `compat` stores it: Trino from the shortest round-trip
     /// decimal, PostgreSQL from the decimal rounded to 15 significant digits; both then round
     /// half away from zero to 15 places.
+    ///
+    /// ```
+    /// use ocp_engine::compat::Compatibility::{Postgres, Trino};
+    /// use ocp_engine::numeric::Numeric;
+    /// let text = |x: f64, c| Numeric::from_f64_in(x, c).unwrap().to_string();
+    /// assert_eq!(text(0.1 + 0.2, Trino), "0.300000000000000");
+    /// // 5e-16 is exactly half a unit of the 15th place in its shortest decimal: HALF_UP.
+    /// assert_eq!(text(5e-16, Trino), "0.000000000000001");
+    /// assert_eq!(text(1234.5678901234567, Trino), "1234.567890123456700");
+    /// assert_eq!(text(1234.5678901234567, Postgres), "1234.567890123460000");
+    /// assert!(Numeric::from_f64_in(f64::NAN, Trino).is_err());
+    /// assert!(Numeric::from_f64_in(1e18, Trino).is_err());
+    /// ```
     pub fn from_f64_in(x: f64, compat: Compatibility) -> Result<Numeric, NumericError> {
         let unscaled = round_to_places(x, SCALE, compat)?;
         if unscaled.unsigned_abs() >= 10u128.pow(PRECISION as u32) {
@@ -149,7 +157,9 @@ mod tests {
     use super::*;
 
     fn text(x: f64) -> String {
-        Numeric::from_f64(x).unwrap().to_string()
+        Numeric::from_f64_in(x, Compatibility::Trino)
+            .unwrap()
+            .to_string()
     }
 
     fn postgres_text(x: f64) -> String {
@@ -208,17 +218,17 @@ mod tests {
     #[test]
     fn rejects_what_trino_rejects() {
         assert!(matches!(
-            Numeric::from_f64(f64::NAN),
+            Numeric::from_f64_in(f64::NAN, Compatibility::Trino),
             Err(NumericError::NotFinite(_))
         ));
         assert!(matches!(
-            Numeric::from_f64(f64::INFINITY),
+            Numeric::from_f64_in(f64::INFINITY, Compatibility::Trino),
             Err(NumericError::NotFinite(_))
         ));
         // 18 integer digits fit, 19 do not.
-        assert!(Numeric::from_f64(1e17).is_ok());
+        assert!(Numeric::from_f64_in(1e17, Compatibility::Trino).is_ok());
         assert!(matches!(
-            Numeric::from_f64(1e18),
+            Numeric::from_f64_in(1e18, Compatibility::Trino),
             Err(NumericError::TooLarge(_))
         ));
     }
@@ -227,16 +237,25 @@ mod tests {
     fn base10000_groups_align_on_the_decimal_point() {
         // 12345.5 = 1·10000 + 2345 + 5000/10000 → weight 1, digits [1, 2345, 5000].
         assert_eq!(
-            Numeric::from_f64(12345.5).unwrap().base10000(),
+            Numeric::from_f64_in(12345.5, Compatibility::Trino)
+                .unwrap()
+                .base10000(),
             (1, vec![1, 2345, 5000])
         );
         // 0.000000000000001 = 10/10000^4 → weight -4, digits [10].
         assert_eq!(Numeric(1).base10000(), (-4, vec![10]));
         // 96 → weight 0, digits [96].
-        assert_eq!(Numeric::from_f64(96.0).unwrap().base10000(), (0, vec![96]));
+        assert_eq!(
+            Numeric::from_f64_in(96.0, Compatibility::Trino)
+                .unwrap()
+                .base10000(),
+            (0, vec![96])
+        );
         // 20000 → weight 1, digits [2] (trailing zero group dropped).
         assert_eq!(
-            Numeric::from_f64(20000.0).unwrap().base10000(),
+            Numeric::from_f64_in(20000.0, Compatibility::Trino)
+                .unwrap()
+                .base10000(),
             (1, vec![2])
         );
         assert_eq!(Numeric(0).base10000(), (0, vec![]));

@@ -78,8 +78,8 @@ pub fn pod_rows(
     labels: &mut LabelFilter,
     joined: &JoinedLabels,
     categories: &mut CostCategories,
-    compat: Compatibility,
 ) -> Result<Vec<SummaryRow>> {
+    let compat = labels.compat();
     let mut groups: HashMap<GroupKey, PodGroup> = HashMap::new();
 
     for (pod, node) in pod_branch_rows(inputs) {

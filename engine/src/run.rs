@@ -203,9 +203,9 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         .await?;
     let (rows, nodes) = phases
         .run("aggregate", async {
-            let mut categories = CostCategories::new(&catalog.cost_categories, compat);
-            let mut rows = pod_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
-            let storage = storage_rows(&inputs, &mut labels, &joined, &mut categories, compat)?;
+            let mut categories = CostCategories::new(&catalog.cost_categories, labels.compat());
+            let mut rows = pod_rows(&inputs, &mut labels, &joined, &mut categories)?;
+            let storage = storage_rows(&inputs, &mut labels, &joined, &mut categories)?;
             let discovered = discover_nodes(&inputs, compat);
             let nodes = record_nodes(&catalog.nodes, &discovered, &identity.cluster_id);
             let unallocated = unallocated_rows(&rows, &role_lookup(&nodes.table), &mut categories);

@@ -151,8 +151,8 @@ pub fn storage_rows(
     labels: &mut LabelFilter,
     joined: &JoinedLabels,
     categories: &mut CostCategories,
-    compat: Compatibility,
 ) -> Result<Vec<SummaryRow>> {
+    let compat = labels.compat();
     if !inputs.storage_exists {
         return Ok(Vec::new());
     }

@@ -10,6 +10,19 @@ pub const GIB_PER_BYTE: f64 = 1.0 / 1_073_741_824.0;
 const SECONDS_PER_DAY: u32 = 86_400;
 
 /// `seconds / 3600.0`.
+///
+/// ```
+/// use ocp_engine::units::{gib_hours, gib_months, hours};
+/// assert_eq!(hours(Some(7200.0)), Some(2.0));
+/// assert_eq!(hours(None), None);
+/// // A divided, never multiplied by the reciprocal: the last bit can differ (spec §7 item 1).
+/// let x = 3.0;
+/// assert_eq!(hours(Some(x)), Some(x / 3600.0));
+/// assert_ne!(x / 3600.0, x * (1.0 / 3600.0));
+/// assert_eq!(gib_hours(Some(3600.0 * 1_073_741_824.0)), Some(1.0));
+/// // 30 days of one GiB is one GiB-month in September.
+/// assert_eq!(gib_months(Some(30.0 * 86_400.0 * 1_073_741_824.0), 30), Some(1.0));
+/// ```
 pub fn hours(seconds: Option<f64>) -> Option<f64> {
     seconds.map(|s| s / SECONDS_PER_HOUR)
 }
