@@ -24,6 +24,24 @@ pub enum Compatibility {
 impl Compatibility {
     pub const ALL: [Compatibility; 2] = [Compatibility::Trino, Compatibility::Postgres];
 
+    /// SQL's `greatest(a, b)` of two nullable doubles as the variant computes it: Trino's is NULL
+    /// when either argument is NULL, PostgreSQL's ignores NULLs (spec §7 item 4, §9.3).
+    ///
+    /// ```
+    /// use ocp_engine::compat::Compatibility::{Postgres, Trino};
+    /// assert_eq!(Trino.greatest(Some(7.0), Some(9.0)), Some(9.0));
+    /// assert_eq!(Trino.greatest(Some(7.0), None), None);
+    /// assert_eq!(Postgres.greatest(Some(7.0), None), Some(7.0));
+    /// assert_eq!(Postgres.greatest(None, None), None);
+    /// ```
+    pub fn greatest(self, a: Option<f64>, b: Option<f64>) -> Option<f64> {
+        match (a, b, self) {
+            (Some(a), Some(b), _) => Some(a.max(b)),
+            (a, b, Compatibility::Postgres) => a.or(b),
+            (_, _, Compatibility::Trino) => None,
+        }
+    }
+
     /// The name used in config files, flags and the run record.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -45,10 +45,6 @@ impl Interner {
     pub fn first_file(&self, id: u32) -> u32 {
         self.first_file[id as usize]
     }
-
-    pub fn id(&self, text: &str) -> Option<u32> {
-        self.ids.get(text).copied()
-    }
 }
 
 /// Metric sums of one daily pod row, in this order (spec §3 Pod table).

@@ -2,27 +2,34 @@
 //! `reporting_ocpusagelineitem_daily_summary`)
 //! computed from koku's Parquet without Trino. See `docs/architecture.md` for the data flow and
 //! `docs/spec.md` for the semantics every module cites.
+//!
+//! The public surface is what a caller needs to run the step and read its result ([`run`] with
+//! its request and report, [`resolve`] and [`config`] to build a request, [`summary`] rows,
+//! [`compat`], [`error`], [`postgres`] helpers, the [`source`] settings), and the pure functions
+//! that state koku's rules ([`labels`], [`numeric`], [`like`], [`units`], [`window`]), each with
+//! examples. Everything else is the engine's own.
 
-pub mod capacity;
-pub mod catalog;
 pub mod compat;
 pub mod config;
 pub mod error;
-pub mod inputs;
-pub mod label_joins;
 pub mod labels;
 pub mod like;
-pub mod memory;
-pub mod node_roles;
 pub mod numeric;
-pub mod pod;
 pub mod postgres;
 pub mod resolve;
 pub mod run;
-pub mod sink;
 pub mod source;
-pub mod storage;
 pub mod summary;
-pub mod unallocated;
 pub mod units;
 pub mod window;
+
+mod capacity;
+mod catalog;
+mod inputs;
+mod label_joins;
+mod memory;
+mod node_roles;
+mod pod;
+mod sink;
+mod storage;
+mod unallocated;

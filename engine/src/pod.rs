@@ -43,18 +43,14 @@ fn pod_branch_rows(inputs: &Inputs) -> impl Iterator<Item = (&PodDay, NameId)> {
 /// A pod row's seconds with the effective columns filled as
 /// `coalesce(effective, greatest(usage, request))` (spec §3). Trino's `greatest` is NULL when an
 /// argument is NULL; PostgreSQL's ignores NULLs (spec §7.4, §9.3).
-pub fn effective_seconds(pod: &PodDay, compat: Compatibility) -> [Option<f64>; 8] {
+fn effective_seconds(pod: &PodDay, compat: Compatibility) -> [Option<f64>; 8] {
     let mut values = pod.seconds;
     for (effective, usage, request) in [
         (POD_CPU_EFFECTIVE, POD_CPU_USAGE, POD_CPU_REQUEST),
         (POD_MEMORY_EFFECTIVE, POD_MEMORY_USAGE, POD_MEMORY_REQUEST),
     ] {
         if values[effective].is_none() {
-            values[effective] = match (values[usage], values[request], compat) {
-                (Some(u), Some(r), _) => Some(u.max(r)),
-                (u, r, Compatibility::Postgres) => u.or(r),
-                (_, _, Compatibility::Trino) => None,
-            };
+            values[effective] = compat.greatest(values[usage], values[request]);
         }
     }
     values

@@ -328,11 +328,9 @@ proptest! {
 mod rules {
     use chrono::NaiveDate;
     use ocp_engine::compat::Compatibility;
-    use ocp_engine::inputs::PodDay;
     use ocp_engine::labels::{filter_labels, parse_labels, to_json, EnabledKeys};
     use ocp_engine::like::like_in;
     use ocp_engine::numeric::Numeric;
-    use ocp_engine::pod::effective_seconds;
     use ocp_engine::units::{gib, hours};
     use ocp_engine::window::{days_in_month, DayWindow};
     use ocp_harness::oracle::query::sql_string;
@@ -625,25 +623,12 @@ mod rules {
             "SELECT greatest(DOUBLE '7', CAST(NULL AS double)), greatest(DOUBLE '7', DOUBLE '9')",
         );
         assert_eq!(trino, vec![Value::Null, Value::from(9.0)]);
-        // The effective-usage fallback: usage 7, request NULL, effective NULL.
-        let mut seconds = [Some(1.0); 8];
-        seconds[ocp_engine::inputs::POD_CPU_USAGE] = Some(7.0);
-        seconds[ocp_engine::inputs::POD_CPU_REQUEST] = None;
-        seconds[ocp_engine::inputs::POD_CPU_EFFECTIVE] = None;
-        let pod = PodDay {
-            day: 0,
-            namespace: None,
-            node: None,
-            pod: None,
-            resource_id: None,
-            labels: None,
-            seconds,
-            node_capacity_cpu_cores: None,
-            node_capacity_memory_bytes: None,
-            node_role: None,
-        };
-        let engine = effective_seconds(&pod, Compatibility::Trino);
-        assert_eq!(engine[ocp_engine::inputs::POD_CPU_EFFECTIVE], None);
+        // The effective-usage fallback, coalesce(effective, greatest(usage, request)).
+        assert_eq!(Compatibility::Trino.greatest(Some(7.0), None), None);
+        assert_eq!(
+            Compatibility::Trino.greatest(Some(7.0), Some(9.0)),
+            Some(9.0)
+        );
     }
 
     #[test]
