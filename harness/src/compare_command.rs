@@ -1,5 +1,5 @@
 //! `ocp-harness compare`: its arguments, their defaults, and the exit code. The run itself is
-//! [`ocp_harness::report::flow::run_compare`].
+//! [`ocp_harness::pipeline::run_compare`].
 //!
 //! The oracle (`--oracle`) is the embedded DuckDB one by default, on the generated typical
 //! cluster when no `--config` is given. The site oracles (`trino`, `koku-trino`,
@@ -21,7 +21,7 @@ use ocp_harness::oracle::{
     DuckDbOracle, KokuPostgresOracle, KokuPostgresSettings, Oracle, OracleConfigFile, OracleInput,
     TrinoKokuStagingOracle, TrinoOracle, TrinoSettings,
 };
-use ocp_harness::report::flow::{run_compare, CompareError, CompareRun};
+use ocp_harness::pipeline::{run_compare, CompareError, CompareRun};
 use ocp_harness::report::terminal;
 use ocp_harness::synth::Scale;
 

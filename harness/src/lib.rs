@@ -6,6 +6,7 @@ pub mod child_peak_memory;
 pub mod compare;
 pub mod fixture;
 pub mod oracle;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod synth;

@@ -14,6 +14,7 @@ use ocp_engine::error::Result as EngineResult;
 use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
 use ocp_engine::source::{S3Settings, ScanProgress};
 
+use crate::oracle::QueryParams;
 use crate::synth::{write_cluster, ClusterModel, Result as SynthResult};
 
 /// `reporting_ocpusagereportperiod.id` the embedded default and the tests give their rows.
@@ -121,6 +122,13 @@ impl Scenario {
         )
     }
 
+    /// The oracle's parameters of [`Scenario::request`]: the model over its whole date range,
+    /// its folder and inline catalog.
+    pub fn query_params(&self) -> QueryParams {
+        QueryParams::from_request(&self.request())
+            .expect("a scenario reads a local folder with an inline catalog")
+    }
+
     /// Runs the engine on [`Scenario::request`] without a progress bar.
     pub async fn run(&self) -> EngineResult<RunReport> {
         run_quietly(&self.request()).await
@@ -146,5 +154,48 @@ mod tests {
         let catalog = back.catalog.expect("an inline catalog");
         assert_eq!(catalog.nodes, model.existing_nodes);
         assert_eq!(catalog.enabled_tag_keys, model.enabled_tag_keys);
+    }
+
+    #[test]
+    fn from_request_takes_a_local_folder_and_an_inline_catalog() {
+        use ocp_engine::compat::Compatibility;
+        use ocp_engine::config::NodeRecord;
+        use ocp_engine::run::Output;
+        use std::path::PathBuf;
+
+        let model = generate(Scale::Tiny, 1);
+        let output = Output::File("out.parquet".into());
+        let request = engine_request(&model, "file:///data/tiny", output.clone());
+        let p = QueryParams::from_request(&request).unwrap();
+        assert_eq!(p.location, PathBuf::from("/data/tiny"));
+        assert_eq!(
+            (p.year(), p.month()),
+            ("2026".to_string(), "09".to_string())
+        );
+        assert_eq!(p.enabled_tag_keys, model.enabled_tag_keys);
+        assert_eq!(p.cost_category_patterns, model.cost_category_patterns);
+        assert_eq!(p.compatibility, Compatibility::Trino);
+
+        let mut postgres = engine_request(&model, "/data", output.clone());
+        postgres.compatibility = Compatibility::Postgres;
+        let node = NodeRecord {
+            node: "n1".into(),
+            resource_id: Some("i-1".into()),
+            node_capacity_cpu_cores: Some(4.0),
+            cluster_id: Some("other".into()),
+            node_role: Some("infra".into()),
+        };
+        if let CatalogSource::Inline(catalog) = &mut postgres.catalog {
+            catalog.nodes = vec![node.clone()];
+        }
+        let p = QueryParams::from_request(&postgres).unwrap();
+        assert_eq!(p.compatibility, Compatibility::Postgres);
+        assert_eq!(p.nodes, [node]);
+
+        let s3 = engine_request(&model, "s3://bucket", output.clone());
+        assert!(QueryParams::from_request(&s3).is_err());
+        let mut from_postgres = engine_request(&model, "/data", output);
+        from_postgres.catalog = CatalogSource::Postgres;
+        assert!(QueryParams::from_request(&from_postgres).is_err());
     }
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use ocp_harness::child_peak_memory::MeasuredChild;
-use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
+use ocp_harness::oracle::{DuckDbOracle, Oracle};
 use ocp_harness::scenario::Scenario;
 use ocp_harness::synth::{generate, Scale};
 
@@ -81,7 +81,7 @@ fn the_duckdb_oracle_of_a_large_parent_reports_duckdbs_own_peak() {
     // and the summary, and writes the result, which keeps it alive for many sampling intervals.
     let scenario = Scenario::write(generate(Scale::Tiny, 42)).expect("model written");
     let run = oracle
-        .run(&QueryParams::for_scenario(&scenario))
+        .run(&scenario.query_params())
         .unwrap_or_else(|e| panic!("oracle run: {e}"));
     assert!(!run.rows.is_empty());
     let peak = run.peak_rss_bytes.expect("DuckDB was sampled");

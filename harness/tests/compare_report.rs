@@ -1,5 +1,5 @@
 //! The `compare` flow end to end through its library function
-//! ([`ocp_harness::report::flow::run_compare`]): a tiny generated cluster and its engine.toml in a
+//! ([`ocp_harness::pipeline::run_compare`]): a tiny generated cluster and its engine.toml in a
 //! temporary folder, the engine in-process, the DuckDB oracle, the report in its four forms.
 //!
 //! GO comes from the real oracle as is. NO-GO and REVIEW come from a *seeded difference*: the
@@ -22,7 +22,7 @@ use chrono::Utc;
 use ocp_engine::summary::Metric;
 use ocp_harness::compare::{ComparableRow, Tolerance};
 use ocp_harness::oracle::{DuckDbOracle, Oracle, OracleError, OracleInput, OracleRun, QueryParams};
-use ocp_harness::report::flow::{run_compare, CompareOutcome, CompareRun, ENGINE_ROWS};
+use ocp_harness::pipeline::{run_compare, CompareOutcome, CompareRun, ENGINE_ROWS};
 use ocp_harness::report::{Verdict, FILES};
 use ocp_harness::scenario::engine_config;
 use ocp_harness::synth::{generate, write_cluster, Scale};

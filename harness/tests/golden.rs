@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::fixture::{render_rows, Fixture};
-use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
+use ocp_harness::oracle::{DuckDbOracle, Oracle};
 use ocp_harness::scenario::Scenario;
 
 /// The fixture files, sorted by name.
@@ -67,7 +67,7 @@ async fn every_fixture_agrees_with_the_reference_query() {
             .unwrap_or_else(|e| panic!("fixture {name}: the engine failed: {e}"));
         let engine: Vec<ComparableRow> = report.rows.iter().map(ComparableRow::from).collect();
         let expected = oracle
-            .run(&QueryParams::for_scenario(&scenario))
+            .run(&scenario.query_params())
             .unwrap_or_else(|e| panic!("fixture {name}: the oracle failed: {e}"));
         let comparison = compare(&engine, &expected.rows, &Tolerance::default());
         assert!(

@@ -741,7 +741,7 @@ async fn the_oracle_reads_back_what_the_engine_wrote() {
     );
 
     // The engine looked the period up, so the oracle does too.
-    let mut query = QueryParams::for_scenario(&scenario);
+    let mut query = scenario.query_params();
     query.report_period_id = None;
     let run = oracle(&tenant.schema).run(&query).expect("koku's rows");
     assert_eq!(run.rows.len(), engine.len());

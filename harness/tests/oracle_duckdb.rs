@@ -668,7 +668,7 @@ async fn unparsable_labels_fail_both_the_engine_and_the_oracle() {
         "the engine accepted an empty label text"
     );
     let error = oracle()
-        .run(&QueryParams::for_scenario(&scenario))
+        .run(&scenario.query_params())
         .expect_err("an empty label text is an error");
     let OracleError::Query { message, .. } = &error else {
         panic!("expected a query error, got {error}");

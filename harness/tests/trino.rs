@@ -36,7 +36,7 @@ use ocp_harness::oracle::tables::storage_exists;
 use ocp_harness::oracle::{
     Oracle, OracleError, OracleInput, OracleRun, QueryParams, TrinoKokuStagingOracle, TrinoOracle,
 };
-use ocp_harness::report::flow::{run_compare, CompareRun};
+use ocp_harness::pipeline::{run_compare, CompareRun};
 use ocp_harness::report::Verdict;
 use ocp_harness::scenario::{engine_config, run_quietly, Scenario};
 use ocp_harness::synth::strategy::cluster_model;
@@ -74,8 +74,8 @@ fn trino_run(params: &QueryParams) -> Result<OracleRun, String> {
 /// Asserts the engine's rows equal Trino's for `scenario`, and that there were rows to compare.
 fn assert_engine_equals_trino(name: &str, scenario: &Scenario) -> OracleRun {
     let engine = engine_rows(scenario);
-    let trino = trino_run(&QueryParams::for_scenario(scenario))
-        .unwrap_or_else(|e| panic!("{name}: Trino failed: {e}"));
+    let trino =
+        trino_run(&scenario.query_params()).unwrap_or_else(|e| panic!("{name}: Trino failed: {e}"));
     assert!(!engine.is_empty(), "{name}: the engine wrote no rows");
     let comparison = compare(&engine, &trino.rows, &EXACT);
     assert!(
@@ -116,7 +116,7 @@ fn every_fixture_equals_real_trino() {
         let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
         let trino = assert_engine_equals_trino(&name, &scenario);
-        let storage = storage_exists(&QueryParams::for_scenario(&scenario)).unwrap();
+        let storage = storage_exists(&scenario.query_params()).unwrap();
         assert!(
             trino
                 .query_text
@@ -138,7 +138,7 @@ fn every_fixture_equals_real_trino() {
 #[test]
 fn a_failed_query_names_the_query_and_trinos_error() {
     let scenario = Scenario::write(generate(Scale::Tiny, 3)).expect("the cluster is written");
-    let params = QueryParams::for_scenario(&scenario);
+    let params = scenario.query_params();
     let site = KokuSite::load(&params).expect("koku's tables load");
     let hive = site.places().hive;
     site.session()
@@ -252,7 +252,7 @@ fn a_compare_of_the_typical_month_with_real_trino_is_go_with_trinos_figures() {
 #[test]
 fn koku_trino_reads_the_staging_rows_koku_wrote() {
     let scenario = Scenario::write(generate(Scale::Tiny, 7)).expect("the cluster is written");
-    let params = QueryParams::for_scenario(&scenario);
+    let params = scenario.query_params();
     let site = KokuSite::load(&params).expect("koku's tables load");
     let written = site
         .write_staging(&params)

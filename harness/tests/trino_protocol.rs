@@ -32,7 +32,7 @@ use ocp_harness::oracle::{
     DuckDbOracle, Oracle, OracleInput, QueryParams, TrinoKokuStagingOracle, TrinoOracle,
     TrinoSettings, REFERENCE_SUMMARY_SQL,
 };
-use ocp_harness::report::flow::{run_compare, CompareRun, ENGINE_ROWS};
+use ocp_harness::pipeline::{run_compare, CompareRun, ENGINE_ROWS};
 use ocp_harness::report::Verdict;
 use ocp_harness::scenario::{engine_config, engine_request};
 use ocp_harness::synth::{generate, write_cluster, Scale};

@@ -21,7 +21,6 @@ use ocp_engine::run::{CatalogSource, RunRequest};
 use uuid::Uuid;
 
 use super::OracleError;
-use crate::scenario::Scenario;
 
 /// The reference query: the Pod, Storage and unallocated rows of the summary (spec §3
 /// statements 2 and 3), in Trino's dialect; a template for [`render`].
@@ -130,12 +129,6 @@ impl QueryParams {
             nodes: Vec::new(),
             compatibility: request.compatibility,
         }
-    }
-
-    /// The parameters of [`Scenario::request`]: the scenario's model over its whole date range.
-    pub fn for_scenario(scenario: &Scenario) -> Self {
-        Self::from_request(&scenario.request())
-            .expect("a scenario reads a local folder with an inline catalog")
     }
 
     /// `year` partition value: four digits.
@@ -441,48 +434,6 @@ mod tests {
                 render(POPULATE_OCP_NODES_SQL, &p, storage).unwrap();
             }
         }
-    }
-
-    #[test]
-    fn from_request_takes_a_local_folder_and_an_inline_catalog() {
-        use crate::scenario::engine_request;
-        use crate::synth::{generate, Scale};
-        use ocp_engine::run::Output;
-
-        let model = generate(Scale::Tiny, 1);
-        let output = Output::File("out.parquet".into());
-        let request = engine_request(&model, "file:///data/tiny", output.clone());
-        let p = QueryParams::from_request(&request).unwrap();
-        assert_eq!(p.location, PathBuf::from("/data/tiny"));
-        assert_eq!(
-            (p.year(), p.month()),
-            ("2026".to_string(), "09".to_string())
-        );
-        assert_eq!(p.enabled_tag_keys, model.enabled_tag_keys);
-        assert_eq!(p.cost_category_patterns, model.cost_category_patterns);
-        assert_eq!(p.compatibility, Compatibility::Trino);
-
-        let mut postgres = engine_request(&model, "/data", output.clone());
-        postgres.compatibility = Compatibility::Postgres;
-        let node = NodeRecord {
-            node: "n1".into(),
-            resource_id: Some("i-1".into()),
-            node_capacity_cpu_cores: Some(4.0),
-            cluster_id: Some("other".into()),
-            node_role: Some("infra".into()),
-        };
-        if let CatalogSource::Inline(catalog) = &mut postgres.catalog {
-            catalog.nodes = vec![node.clone()];
-        }
-        let p = QueryParams::from_request(&postgres).unwrap();
-        assert_eq!(p.compatibility, Compatibility::Postgres);
-        assert_eq!(p.nodes, [node]);
-
-        let s3 = engine_request(&model, "s3://bucket", output.clone());
-        assert!(QueryParams::from_request(&s3).is_err());
-        let mut from_postgres = engine_request(&model, "/data", output);
-        from_postgres.catalog = CatalogSource::Postgres;
-        assert!(QueryParams::from_request(&from_postgres).is_err());
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! The go/no-go report of a comparison: the verdict and its criteria ([`verdict`]), the report
 //! itself ([`document`]), its content as tables ([`content`]), and the forms it is rendered in:
 //! terminal table ([`terminal`]), Markdown ([`markdown`]), self-contained HTML with charts
-//! ([`html`], [`svg`]) and JSON ([`json`]). [`flow`] is the whole `ocp-harness compare` run.
+//! ([`html`], [`svg`]) and JSON ([`json`]). Rendering only: the run that produces a report is
+//! [`crate::pipeline`].
 //!
 //! [`write_all`] writes the four forms into one folder as `report.txt`, `report.md`,
 //! `report.html` and `report.json`.
 
 pub mod content;
 pub mod document;
-pub mod flow;
 pub mod html;
 pub mod json;
 pub mod markdown;

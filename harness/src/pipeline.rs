@@ -29,10 +29,9 @@ use ocp_engine::error::Error as EngineError;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_engine::run::{RunReport, RunRequest};
 
-use super::document::{CompareReport, Context};
-use super::write_all;
 use crate::compare::{compare, ComparableRow, Tolerance};
 use crate::oracle::{Oracle, OracleError, OracleInput, QueryParams};
+use crate::report::{write_all, CompareReport, Context};
 use crate::scenario::run_quietly;
 
 /// The engine's rows, in the report folder.
