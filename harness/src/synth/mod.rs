@@ -1,30 +1,31 @@
 //! Synthetic koku clusters: a cluster model and a writer of koku-shaped Parquet.
 //!
-//! Three layers, kept apart so each can be used alone:
-//! - [`model`]: the cluster as plain data ([`ClusterModel`]), built by hand in tests or by
-//!   [`generate`] from a [`Scale`] and a seed;
+//! Layers, kept apart so each can be used alone:
+//! - [`model`]: the cluster as plain data ([`ClusterModel`]) and its rules, built by hand in tests;
+//! - [`generator`]: realistic clusters from a [`Scale`] and a seed ([`generate`]); [`strategy`]:
+//!   proptest strategies of whole clusters;
 //! - [`koku_tables`](mod@koku_tables): the rows koku would write for that cluster (pod usage,
 //!   storage usage, node and namespace labels; spec §2.2, §2.3, §8), computed the way koku's
 //!   Python does;
 //! - [`parquet_writer`]: those rows (or any Arrow batch) written as Parquet in koku's S3 layout
 //!   (spec §2.1).
 
+pub mod generator;
 pub mod koku_tables;
 pub mod model;
 pub mod parquet_writer;
 pub mod strategy;
-mod volumes_and_roles;
 
 use std::path::PathBuf;
 
+pub use generator::{generate, Scale};
 pub use koku_tables::{
     koku_tables, koku_tables_for_day, KokuTables, NamespaceLabelsDailyRow,
     NamespaceLabelsHourlyRow, NodeLabelsDailyRow, NodeLabelsHourlyRow, PodUsageDailyRow,
     PodUsageHourlyRow, StorageUsageDailyRow, StorageUsageHourlyRow,
 };
 pub use model::{
-    generate, ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, Scale,
-    VolumeModel,
+    ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, VolumeModel,
 };
 pub use parquet_writer::{
     table_dir, to_record_batch, write_batch, write_cluster, write_table, KokuRow, WrittenCluster,

@@ -632,10 +632,9 @@ fn write_day(model: &ClusterModel, root: &Path, t: &KokuTables) -> Result<Vec<Wr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::generator::{generate, Scale};
     use crate::synth::koku_tables::koku_tables;
-    use crate::synth::model::{
-        generate, LabelPeriod, NodeModel, PodModel, Scale, VolumeModel, GIB,
-    };
+    use crate::synth::model::{LabelPeriod, NodeModel, PodModel, VolumeModel, GIB};
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{DataType, Float64Type, TimeUnit};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;

@@ -1,4 +1,4 @@
-//! The parts of a generated cluster ([`super::model::generate`]) that the storage report and the
+//! The parts of a generated cluster ([`super::generate`]) that the storage report and the
 //! node-role lookup see: persistent volumes and claims, the operator's `node_role` values and the
 //! rows already in `reporting_ocp_nodes`.
 //!
@@ -10,7 +10,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::model::{ClaimModel, ClusterModel, LabelPeriod, PodModel, VolumeModel, GIB};
+use crate::synth::model::{ClaimModel, ClusterModel, LabelPeriod, PodModel, VolumeModel, GIB};
 
 /// How much storage and how many role sources a generated cluster gets.
 pub(super) struct ExtrasShape {
