@@ -10,7 +10,7 @@ default:
 
 # Generate a synthetic cluster, summarise it on the embedded default (no server), print timings.
 demo scale="typical":
-    cargo build --release --locked -p ocp-engine -p ocp-harness
+    cargo build --release --locked -p ocp-engine -p ocp-harness-cli
     {{release}}/ocp-harness generate --scale {{scale}} --out data/{{scale}} --overwrite
     {{release}}/ocp-engine aggregate --config data/{{scale}}/engine.toml --out data/{{scale}}/summary.parquet
 
@@ -57,22 +57,22 @@ postgres-setup:
         || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends postgresql; }
     ls -d /usr/lib/postgresql/*/bin
 
-# The Trino server the tests run (version pinned in harness/trino/pom.xml), fetched with Maven into
+# The Trino server the tests run (version pinned in testkit/trino/pom.xml), fetched with Maven into
 # ~/.cache/koku-ocp/ once; later runs reuse it.
 trino-setup:
-    harness/trino/setup.sh
+    testkit/trino/setup.sh
 
 # Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
 # against a yardstick and the same month on the local Trino, measured in the same run (see
 # `ocp-harness bench --help`).
 bench scale="typical" rounds="5": trino-setup
-    cargo build --release --locked -p ocp-engine -p ocp-harness
+    cargo build --release --locked -p ocp-engine -p ocp-harness-cli
     {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} --trino
 
 # Engine against the DuckDB oracle on a dataset (default: the generated typical cluster in
 # data/typical), go/no-go report under reports/<timestamp>/; exit 0 GO, 1 NO-GO, 4 REVIEW.
 compare *args:
-    cargo build --release --locked -p ocp-harness -p ocp-engine
+    cargo build --release --locked -p ocp-harness-cli -p ocp-engine
     {{release}}/ocp-harness compare {{args}}
 
 # Print the DDL of the koku tables the engine reads and writes.

@@ -9,23 +9,19 @@
 //! machines are noisy, the figure to compare across machines and nights is the ratio of the
 //! engine's wall clock to the yardstick's, both medians of the same run.
 //!
-//! With Trino ([`TrinoBench`], `--trino`), each round also runs the same month on the local
-//! Trino (`testkit::local_trino`, koku's tables loaded once before the rounds): the reference
-//! query, as koku's summary script computes it, timed by Trino's own `elapsedTimeMillis`; the
-//! server's peak resident memory is its JVM's `VmHWM` after the rounds. Trino returns the rows to
-//! the client, it does not write them to PostgreSQL: the engine's figure includes that write.
+//! With Trino (`ocp-harness bench --trino`), each round also runs the same month on the local
+//! Trino (ocp-testkit's `local_trino`, koku's tables loaded once before the rounds): the
+//! reference query, as koku's summary script computes it, timed by Trino's own
+//! `elapsedTimeMillis` ([`TrinoRound`]); the server's peak resident memory is its JVM's `VmHWM`
+//! after the rounds. Trino returns the rows to the client, it does not write them to PostgreSQL:
+//! the engine's figure includes that write.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ocp_engine::config::ConfigFile;
-use ocp_engine::resolve::{resolve_request, Overrides};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
-
-use crate::oracle::{Oracle, QueryParams, TrinoOracle};
-use crate::testkit::{local_trino, KokuSite};
 
 /// The part of the engine's `--report-json` the benchmark reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,59 +86,6 @@ pub struct TrinoRound {
     pub elapsed: Duration,
     /// The query's own `peakMemoryBytes`.
     pub peak_memory_bytes: Option<u64>,
-}
-
-/// The month of a config file on the local Trino (see the module documentation).
-pub struct TrinoBench {
-    oracle: TrinoOracle,
-    params: QueryParams,
-    /// Seconds from starting the JVM to its first answer.
-    pub startup_seconds: f64,
-}
-
-impl TrinoBench {
-    /// Starts the local Trino and loads koku's tables for the run `config` describes (a local
-    /// folder with its catalog inline, as `ocp-harness generate` writes).
-    pub fn load(config: &Path) -> Result<TrinoBench, String> {
-        let request = resolve_request(ConfigFile::load(config).map_err(|e| e.to_string())?, {
-            Overrides {
-                out: Some(std::env::temp_dir().join("unused.parquet")),
-                ..Overrides::default()
-            }
-        })
-        .map_err(|e| e.to_string())?;
-        let params = QueryParams::from_request(&request).map_err(|e| e.to_string())?;
-        let startup_seconds = local_trino().started_in().as_secs_f64();
-        let site = KokuSite::load(&params)?;
-        let oracle = TrinoOracle::new(site.settings()).map_err(|e| e.to_string())?;
-        Ok(TrinoBench {
-            oracle,
-            params,
-            startup_seconds,
-        })
-    }
-
-    /// Runs the month once; returns Trino's own figures and the rows it returned.
-    pub fn run(&self) -> Result<(TrinoRound, usize), String> {
-        let run = self.oracle.run(&self.params).map_err(|e| e.to_string())?;
-        Ok((
-            TrinoRound {
-                elapsed: run.elapsed,
-                peak_memory_bytes: run.peak_rss_bytes,
-            },
-            run.rows.len(),
-        ))
-    }
-
-    /// The server's peak resident memory so far (its JVM's `VmHWM`).
-    pub fn server_peak_rss_bytes(&self) -> Option<u64> {
-        local_trino().peak_rss_bytes()
-    }
-
-    /// `Trino <version>`.
-    pub fn describe(&self) -> String {
-        format!("Trino {}", local_trino().version())
-    }
 }
 
 /// Trino's figures over the rounds.
@@ -270,7 +213,7 @@ impl EngineInvocation<'_> {
     }
 }
 
-/// Sums up the rounds. `rounds` must not be empty; `trino` is what [`TrinoBench`] adds when
+/// Sums up the rounds. `rounds` must not be empty; `trino` is what the Trino bench adds when
 /// every round ran Trino: (server, startup seconds, server peak RSS).
 pub fn summarise(
     scale: &str,

@@ -10,4 +10,3 @@ pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod synth;
-pub mod testkit;

@@ -198,4 +198,23 @@ mod tests {
         from_postgres.catalog = CatalogSource::Postgres;
         assert!(QueryParams::from_request(&from_postgres).is_err());
     }
+
+    #[test]
+    fn engine_config_round_trips_through_the_engine_loader() {
+        let model = generate(Scale::Tiny, 5);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.toml");
+        std::fs::write(&path, engine_config(&model).to_toml()).unwrap();
+        let loaded = ocp_engine::config::ConfigFile::load(&path).unwrap();
+        // location "." resolves against the config's folder.
+        let location = loaded.source.location.clone().unwrap();
+        assert_eq!(Path::new(&location), dir.path().join("."));
+        assert_eq!(loaded.period.start.as_deref(), Some("2026-09-01"));
+        assert_eq!(loaded.period.end.as_deref(), Some("2026-09-03"));
+        assert_eq!(loaded.period.report_period_id, Some(1));
+        let catalog = loaded.catalog.unwrap();
+        assert_eq!(catalog.enabled_tag_keys, ["app", "environment", "team"]);
+        assert_eq!(catalog.cost_category_namespaces.len(), 4);
+        assert_eq!(catalog.cost_category_namespaces[0].pattern, "openshift-%");
+    }
 }

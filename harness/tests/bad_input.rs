@@ -32,7 +32,7 @@ use ocp_harness::synth::{
     KokuRow, KokuTables, LabelPeriod, NodeLabelsDailyRow, NodeModel, PodModel, PodUsageDailyRow,
     PodUsageHourlyRow,
 };
-use ocp_harness::testkit;
+use ocp_testkit as testkit;
 use tokio_postgres::Client;
 use uuid::Uuid;
 

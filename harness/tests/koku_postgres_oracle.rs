@@ -27,7 +27,7 @@ use ocp_harness::oracle::{
 };
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::{generate, Scale};
-use ocp_harness::testkit;
+use ocp_testkit as testkit;
 use tokio_postgres::Client;
 use uuid::Uuid;
 

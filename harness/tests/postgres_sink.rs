@@ -19,7 +19,7 @@ use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::koku_tables::{koku_tables, pod_usage_daily};
 use ocp_harness::synth::model::GIB;
 use ocp_harness::synth::{write_table, ClusterModel, NodeModel, PodModel};
-use ocp_harness::testkit;
+use ocp_testkit as testkit;
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 

@@ -12,8 +12,8 @@ use ocp_engine::source::{S3Credentials, S3Settings};
 use ocp_engine::summary::SummaryRow;
 use ocp_harness::scenario::{engine_request, run_quietly, Scenario};
 use ocp_harness::synth::{generate, write_cluster, ClusterModel, Scale};
-use ocp_harness::testkit::s3::REGION;
-use ocp_harness::testkit::TestS3;
+use ocp_testkit::s3::REGION;
+use ocp_testkit::TestS3;
 
 /// The seed of the generated cluster every case reads.
 const SEED: u64 = 7;

@@ -41,7 +41,7 @@ use ocp_harness::report::Verdict;
 use ocp_harness::scenario::{engine_config, run_quietly, Scenario};
 use ocp_harness::synth::strategy::cluster_model;
 use ocp_harness::synth::{generate, write_cluster, Scale};
-use ocp_harness::testkit::KokuSite;
+use ocp_testkit::KokuSite;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
@@ -336,7 +336,7 @@ mod rules {
     use ocp_harness::oracle::query::sql_string;
     use ocp_harness::oracle::settings::{TrinoSection, TrinoSettings};
     use ocp_harness::oracle::TrinoSession;
-    use ocp_harness::testkit::local_trino;
+    use ocp_testkit::local_trino;
     use serde_json::Value;
 
     /// A session on the local Trino.

@@ -36,7 +36,7 @@ use ocp_harness::pipeline::{run_compare, CompareRun, ENGINE_ROWS};
 use ocp_harness::report::Verdict;
 use ocp_harness::scenario::{engine_config, engine_request};
 use ocp_harness::synth::{generate, write_cluster, Scale};
-use ocp_harness::testkit;
+use ocp_testkit as testkit;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

@@ -1,4 +1,5 @@
-//! Real services for tests: PostgreSQL and an S3-compatible server on loopback.
+//! ocp-testkit: real services for the tests and benches of ocp-engine and ocp-harness, kept out of
+//! their libraries. PostgreSQL, an S3-compatible server and Trino, each on loopback.
 //!
 //! - [`postgres`]: the shared server ([`server_url`]: 127.0.0.1:5432 when it answers, else a
 //!   throwaway cluster), a fresh schema with koku's tables per test ([`fresh_schema`]), seeding

@@ -25,7 +25,7 @@ use ocp_harness::pipeline::{run_compare, CompareError, CompareRun};
 use ocp_harness::report::terminal;
 use ocp_harness::synth::Scale;
 
-use crate::{run_generate, GenerateArgs};
+use crate::generate::{run_generate, GenerateArgs};
 
 /// The dataset compared when no --config is given, generated when missing.
 const DEFAULT_DATA: &str = "data/typical";

@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use ocp_engine::postgres::quote_ident;
-use ocp_harness::testkit::{self, TestS3};
+use ocp_testkit::{self as testkit, TestS3};
 
 async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.unwrap().get(0)

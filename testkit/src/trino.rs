@@ -1,19 +1,19 @@
 //! A real Trino for tests and benches: a single node on loopback, started on first use.
 //!
-//! The server is the one `just trino-setup` installed (`harness/trino/setup.sh`: the version
-//! pinned in `harness/trino/pom.xml`, unpacked under `~/.cache/koku-ocp/trino-server-<version>`,
+//! The server is the one `just trino-setup` installed (`testkit/trino/setup.sh`: the version
+//! pinned in `testkit/trino/pom.xml`, unpacked under `~/.cache/koku-ocp/trino-server-<version>`,
 //! or `OCP_TRINO_HOME`), run by a JDK 24 or newer (Trino 476 refuses older ones). It is one
 //! coordinator that also schedules work on itself, on a free loopback port, with a small heap
 //! (`OCP_TRINO_HEAP`, default `2G`) and only koku's two catalogs:
 //! - `hive`: the Hive connector with the file metastore and the native local file system rooted
 //!   at `/` (`local:///tmp/…` is the folder `/tmp/…`), so koku's line-item tables can be external
 //!   tables over a scenario's Parquet folders, as koku's are over its bucket;
-//! - `postgres`: the PostgreSQL connector on the tests' PostgreSQL ([`super::server_url`]).
+//! - `postgres`: the PostgreSQL connector on the tests' PostgreSQL ([`crate::server_url`]).
 //!
 //! [`local_trino`] gives the process-wide server: started once, waited for until it answers, and
 //! stopped (its folder removed) by a watchdog when the test process ends. A missing install or
 //! JDK makes it panic with what to run or install; a test that needs Trino never skips.
-//! [`koku_site`](super::koku_site) puts koku's tables for one run into it.
+//! [`koku_site`](crate::koku_site) puts koku's tables for one run into it.
 
 use std::ffi::OsString;
 use std::fs;
@@ -25,21 +25,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::postgres::server_url;
-use crate::oracle::settings::{TrinoSection, TrinoSettings};
-use crate::oracle::TrinoSession;
+use crate::postgres::server_url;
+use ocp_harness::oracle::settings::{TrinoSection, TrinoSettings};
+use ocp_harness::oracle::TrinoSession;
 
 /// How often Trino's scheduler refreshes its map of the nodes it may use.
 const SCHEDULER_REFRESH: Duration = Duration::from_secs(5);
 
-/// The pin of the Trino version: `harness/trino/pom.xml`, whose `trino.version` `just
+/// The pin of the Trino version: `testkit/trino/pom.xml`, whose `trino.version` `just
 /// trino-setup` fetches.
-const POM: &str = include_str!("../../trino/pom.xml");
+const POM: &str = include_str!("../trino/pom.xml");
 
 /// How long a start may take before it is given up (a loaded 2-core machine needs about 30 s).
 const START_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The Trino version the project pins (`trino.version` of `harness/trino/pom.xml`).
+/// The Trino version the project pins (`trino.version` of `testkit/trino/pom.xml`).
 pub fn pinned_version() -> &'static str {
     let start = POM
         .find("<trino.version>")

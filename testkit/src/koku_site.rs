@@ -31,13 +31,13 @@ use std::path::Path;
 use serde_json::Value;
 use tokio_postgres::NoTls;
 
-use super::postgres::server_url;
-use super::trino::local_trino;
-use crate::oracle::query::{render, sql_identifier, sql_string};
-use crate::oracle::settings::{TrinoSection, TrinoSettings};
-use crate::oracle::tables::{catalog_tables_sql, storage_exists, HiveTable, HIVE_TABLES};
-use crate::oracle::trino::{qualify, Places};
-use crate::oracle::{
+use crate::postgres::server_url;
+use crate::trino::local_trino;
+use ocp_harness::oracle::query::{render, sql_identifier, sql_string};
+use ocp_harness::oracle::settings::{TrinoSection, TrinoSettings};
+use ocp_harness::oracle::tables::{catalog_tables_sql, storage_exists, HiveTable, HIVE_TABLES};
+use ocp_harness::oracle::trino::{qualify, Places};
+use ocp_harness::oracle::{
     QueryParams, TrinoSession, POPULATE_OCP_NODES_SQL, REFERENCE_NODE_ROLES_SQL,
     REFERENCE_SUMMARY_SQL,
 };
@@ -161,7 +161,7 @@ impl KokuSite {
             let has_files = table
                 .has_files(&params.location, &params.account)
                 .map_err(|e| e.to_string())?;
-            if table.name == crate::oracle::tables::STORAGE_USAGE_DAILY.name && !has_files {
+            if table.name == ocp_harness::oracle::tables::STORAGE_USAGE_DAILY.name && !has_files {
                 continue;
             }
             let folder = if has_files {

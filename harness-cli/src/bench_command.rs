@@ -1,0 +1,215 @@
+//! `ocp-harness bench`: the release engine process timed against a same-run yardstick and, with
+//! `--trino`, the same month on the local Trino ([`TrinoBench`]); the measuring itself is
+//! `ocp_harness::bench`.
+
+use std::path::{Path, PathBuf};
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use ocp_engine::config::ConfigFile;
+use ocp_engine::resolve::{resolve_request, Overrides};
+use ocp_harness::bench::{self, TrinoRound};
+use ocp_harness::oracle::{Oracle, QueryParams, TrinoOracle};
+use ocp_harness::synth::Scale;
+use ocp_testkit::{fresh_schema, local_trino, KokuSite};
+
+use crate::generate::{run_generate, GenerateArgs};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Cluster size (see `generate --help`).
+    #[arg(long, value_name = "SCALE", default_value = "typical",
+        value_parser = PossibleValuesParser::new(["tiny", "typical", "large"])
+            .map(|s| s.parse::<Scale>().expect("listed scale parses")))]
+    scale: Scale,
+
+    /// Rounds to measure, after one warm-up round that is not counted.
+    #[arg(long, value_name = "N", default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
+
+    /// Folder of the generated cluster (seed 42); generated when it holds no engine.toml.
+    /// Default: data/bench-SCALE.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    /// The engine binary. Default: ocp-engine next to this program (build both with
+    /// `cargo build --release`).
+    #[arg(long, value_name = "FILE")]
+    engine: Option<PathBuf>,
+
+    /// PostgreSQL to write to (a fresh schema is created in it).
+    #[arg(long, value_name = "URL", env = "OCP_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+
+    /// Where to write the summary as JSON. Default: reports/bench-SCALE.json.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+
+    /// Also run the month on the local Trino each round (installed by `just trino-setup`,
+    /// started here; heap OCP_TRINO_HEAP, default 2G): the reference query, Trino's own time,
+    /// and engine / Trino.
+    #[arg(long)]
+    trino: bool,
+}
+
+/// Runs the bench `args` describe; prints the summary and writes it as JSON.
+pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
+    let scale = args.scale.to_string();
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("data/bench-{scale}")));
+    let config = data.join("engine.toml");
+    if !config.exists() {
+        run_generate(&GenerateArgs {
+            scale: args.scale,
+            seed: 42,
+            out: data.clone(),
+            overwrite: true,
+        })?;
+    }
+    let engine = match &args.engine {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot locate this program: {e}"))?
+            .with_file_name("ocp-engine"),
+    };
+    if !engine.is_file() {
+        return Err(format!(
+            "no engine binary at {}: build it with `cargo build --release -p ocp-engine`, or \
+             pass --engine",
+            engine.display()
+        ));
+    }
+    let postgres_url = match &args.postgres_url {
+        Some(url) => url.clone(),
+        None => ocp_testkit::server_url().to_string(),
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let schema = runtime.block_on(async { fresh_schema("bench").await.1 });
+    let (files, bytes) = bench::parquet_files(&data.join("data"))
+        .map_err(|e| format!("cannot list {}: {e}", data.display()))?;
+    let report_json = std::env::temp_dir().join(format!("ocp-bench-{}.json", std::process::id()));
+    let invocation = bench::EngineInvocation {
+        binary: &engine,
+        config: &config,
+        postgres_url: &postgres_url,
+        schema: &schema,
+        report_json: &report_json,
+    };
+    let trino = if args.trino {
+        eprintln!("starting the local Trino and loading koku's tables ...");
+        Some(TrinoBench::load(&config)?)
+    } else {
+        None
+    };
+    let mut rounds = Vec::new();
+    for round in 0..=args.rounds {
+        let (yardstick, _) = bench::decode_all(&files)?;
+        let (engine_wall, engine) = invocation.run()?;
+        let trino_round = match &trino {
+            Some(bench) => Some(bench.run()?.0),
+            None => None,
+        };
+        if round == 0 {
+            eprintln!(
+                "warm-up done ({:.3} s); measuring {} rounds",
+                engine_wall.as_secs_f64(),
+                args.rounds
+            );
+            continue;
+        }
+        eprintln!(
+            "round {round}: engine {:.3} s, yardstick {:.3} s{}",
+            engine_wall.as_secs_f64(),
+            yardstick.as_secs_f64(),
+            trino_round.map_or(String::new(), |t| format!(
+                ", Trino {:.3} s",
+                t.elapsed.as_secs_f64()
+            ))
+        );
+        rounds.push(bench::Round {
+            yardstick,
+            engine_wall,
+            engine,
+            trino: trino_round,
+        });
+    }
+    let _ = std::fs::remove_file(&report_json);
+    let summary = bench::summarise(
+        &scale,
+        bench::machine_description(),
+        (files.len(), bytes),
+        &rounds,
+        trino
+            .as_ref()
+            .map(|t| (t.describe(), t.startup_seconds, t.server_peak_rss_bytes())),
+    );
+    print!("{}", bench::render(&summary));
+    let json = args
+        .json
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reports/bench-{scale}.json")));
+    if let Some(parent) = json.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    std::fs::write(&json, text).map_err(|e| format!("cannot write {}: {e}", json.display()))?;
+    println!("summary written to {}", json.display());
+    Ok(())
+}
+
+/// The month of a config file on the local Trino (see the module documentation).
+pub struct TrinoBench {
+    oracle: TrinoOracle,
+    params: QueryParams,
+    /// Seconds from starting the JVM to its first answer.
+    pub startup_seconds: f64,
+}
+
+impl TrinoBench {
+    /// Starts the local Trino and loads koku's tables for the run `config` describes (a local
+    /// folder with its catalog inline, as `ocp-harness generate` writes).
+    pub fn load(config: &Path) -> Result<TrinoBench, String> {
+        let request = resolve_request(ConfigFile::load(config).map_err(|e| e.to_string())?, {
+            Overrides {
+                out: Some(std::env::temp_dir().join("unused.parquet")),
+                ..Overrides::default()
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        let params = QueryParams::from_request(&request).map_err(|e| e.to_string())?;
+        let startup_seconds = local_trino().started_in().as_secs_f64();
+        let site = KokuSite::load(&params)?;
+        let oracle = TrinoOracle::new(site.settings()).map_err(|e| e.to_string())?;
+        Ok(TrinoBench {
+            oracle,
+            params,
+            startup_seconds,
+        })
+    }
+
+    /// Runs the month once; returns Trino's own figures and the rows it returned.
+    pub fn run(&self) -> Result<(TrinoRound, usize), String> {
+        let run = self.oracle.run(&self.params).map_err(|e| e.to_string())?;
+        Ok((
+            TrinoRound {
+                elapsed: run.elapsed,
+                peak_memory_bytes: run.peak_rss_bytes,
+            },
+            run.rows.len(),
+        ))
+    }
+
+    /// The server's peak resident memory so far (its JVM's `VmHWM`).
+    pub fn server_peak_rss_bytes(&self) -> Option<u64> {
+        local_trino().peak_rss_bytes()
+    }
+
+    /// `Trino <version>`.
+    pub fn describe(&self) -> String {
+        format!("Trino {}", local_trino().version())
+    }
+}

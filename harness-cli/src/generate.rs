@@ -1,0 +1,131 @@
+//! `ocp-harness generate`: a synthetic cluster written as koku's Parquet files, plus the
+//! `engine.toml` that aggregates it with the cluster's own catalog.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use ocp_harness::scenario::engine_config;
+use ocp_harness::synth::parquet_writer::REPORT_TYPES;
+use ocp_harness::synth::{generate, table_dir, write_cluster, ClusterModel, Scale};
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// Cluster size. tiny: 3 nodes, 4 namespaces, 12 pods, 3 days (2026-09-01..03), every pod
+    /// every hour, a claim or two and a claimless volume. typical: 50 nodes, 25 namespaces, 500
+    /// pods, 30 days (September 2026), with pods that run only part of the month, a few pods
+    /// without a node, node and namespace labels that change mid-day, claims in every
+    /// namespace, shared, claimless and podless volumes, operator node roles and rows already
+    /// in reporting_ocp_nodes. large: 250 nodes, 5000 pods, 30 days, for benchmarks.
+    #[arg(
+        long,
+        value_name = "SCALE",
+        value_parser = PossibleValuesParser::new(["tiny", "typical", "large"])
+            .map(|s| s.parse::<Scale>().expect("listed scale parses")),
+    )]
+    pub scale: Scale,
+
+    /// Random seed. The same scale and seed give exactly the same cluster (same source UUID,
+    /// nodes, pods and usage) on every machine; change it for a different cluster.
+    #[arg(long, value_name = "N", default_value_t = 42)]
+    pub seed: u64,
+
+    /// Folder to write into; it plays the root of koku's S3 bucket (files go to
+    /// DIR/data/parquet/{account}/OCP/... and DIR/data/parquet/daily/...). Created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace data a previous run wrote in DIR for the same source. Without it, generate refuses
+    /// to write into a DIR that already holds a data/ folder.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Generates the cluster `args` describe into `args.out`; prints what it wrote.
+pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let model = generate(args.scale, args.seed);
+    let out = &args.out;
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "--out {} exists and is not a folder; pick a folder to write into",
+            out.display()
+        ));
+    }
+    if out.join("data").exists() {
+        if !args.overwrite {
+            return Err(format!(
+                "{} already holds a data/ folder; choose an empty folder, or pass --overwrite to \
+                 replace this source's files",
+                out.display()
+            ));
+        }
+        remove_previous(&model, out)?;
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| format!("cannot create output folder {}: {e}", out.display()))?;
+
+    let written = write_cluster(&model, out).map_err(|e| e.to_string())?;
+    let config_path = out.join("engine.toml");
+    std::fs::write(&config_path, engine_config(&model).to_toml())
+        .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+
+    let nodeless = model.pods.iter().filter(|p| p.node.is_empty()).count();
+    println!(
+        "Generated {} cluster (seed {}): {} nodes, {} namespaces, {} pods ({} without a node), {}..{}",
+        args.scale,
+        args.seed,
+        model.nodes.len(),
+        model.namespaces.len(),
+        model.pods.len(),
+        nodeless,
+        model.first_date(),
+        model.last_date(),
+    );
+    println!(
+        "  account {}, source {}, cluster {}",
+        model.account, model.source_uuid, model.cluster_id
+    );
+    for table in &written.tables {
+        println!(
+            "  {:<45} {:>5} files {:>10} rows",
+            table.table_name(),
+            table.files,
+            table.rows
+        );
+    }
+    println!("  engine config: {}", config_path.display());
+    println!(
+        "Wrote {} files in {:.1} s",
+        written.files(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Deletes the `source=` folders this model writes to (hourly and daily, each report type).
+fn remove_previous(model: &ClusterModel, out: &Path) -> Result<(), String> {
+    for report_type in REPORT_TYPES {
+        for daily in [false, true] {
+            let month_dir = table_dir(
+                out,
+                &model.account,
+                &model.source_uuid,
+                report_type,
+                daily,
+                model.year,
+                model.month,
+            );
+            let source_dir = month_dir
+                .parent()
+                .and_then(Path::parent)
+                .expect("table_dir ends in source=/year=/month=");
+            if source_dir.exists() {
+                std::fs::remove_dir_all(source_dir).map_err(|e| {
+                    format!("cannot remove previous data {}: {e}", source_dir.display())
+                })?;
+            }
+        }
+    }
+    Ok(())
+}

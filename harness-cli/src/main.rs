@@ -1,0 +1,88 @@
+//! `ocp-harness`: tools around ocp-engine. `generate` writes a synthetic OpenShift cluster as the
+//! Parquet files koku would hold for it, plus an engine config file pointing at them; `compare`
+//! runs engine and oracle on one and writes the go/no-go report.
+
+mod bench_command;
+mod compare_command;
+mod generate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use bench_command::{run_bench, BenchArgs};
+use generate::{run_generate, GenerateArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "ocp-harness",
+    version,
+    about = "Synthetic koku data and checks for ocp-engine",
+    long_about = "Synthetic koku data and checks for ocp-engine, the Trino-free replacement of \
+                  koku's OpenShift daily summary (reporting_ocpusagelineitem_daily_summary)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic OpenShift cluster as koku's Parquet files, plus an engine.toml.
+    #[command(
+        long_about = "Write a synthetic OpenShift cluster as the Parquet files koku's \
+        MASU processor would have written to S3 after ingesting the cost-management-metrics-operator's \
+        daily reports: pod usage, storage usage, node labels and namespace labels, hourly and daily \
+        tables, one file per day, under DIR/data/parquet/... exactly as in koku's bucket. Also \
+        writes DIR/engine.toml, an ocp-engine config that reads those files (source location \
+        \".\"), with the cluster's enabled tag keys, cost-category namespaces and existing \
+        reporting_ocp_nodes rows inline, so `ocp-engine \
+        --config DIR/engine.toml` needs no PostgreSQL catalog."
+    )]
+    Generate(GenerateArgs),
+    /// Time and peak memory of the release engine on a generated month, to PostgreSQL.
+    #[command(
+        long_about = "Time and peak memory of the ocp-engine binary on a generated month, local \
+        Parquet to PostgreSQL. Generates the cluster into --data if it is not there, creates a \
+        fresh schema with koku's tables, then runs --rounds rounds of: decoding every Parquet \
+        file once on one thread (the yardstick), and `ocp-engine aggregate` writing to \
+        PostgreSQL. Prints medians per phase (from the engine's own report), end to end (the \
+        process's wall clock), peak RSS, and the engine/yardstick ratio, which is the figure to \
+        compare across machines. PostgreSQL: --postgres-url, else 127.0.0.1:5432 when it \
+        answers, else a throwaway cluster started from the machine's PostgreSQL binaries."
+    )]
+    Bench(BenchArgs),
+    /// Engine against an oracle on one dataset: the go/no-go report, its verdict as exit code.
+    #[command(
+        long_about = "Run the engine in-process and an oracle on the dataset an engine.toml names, \
+        compare their rows, and render the go/no-go report. Oracles (--oracle): duckdb, the \
+        reference query on an embedded DuckDB (default; dataset default: the generated typical \
+        cluster in data/typical, generated when missing); trino, the same query on the site's \
+        Trino; koku-trino and koku-postgres, the rows koku itself wrote (its Hive staging table \
+        through Trino, its PostgreSQL table). The report has the verdict, \
+        the run's identity, the criteria (end-to-end time, peak memory, worst relative \
+        difference) against the go and no-go bars, time and memory per phase, the comparison and \
+        the totals. Prints it as tables and writes report.txt, report.md, report.html \
+        (self-contained, with charts) and report.json, with the engine's rows, under \
+        --out-dir/<UTC timestamp>/.\n\n\
+        Exit codes: 0 GO, 1 NO-GO, 4 REVIEW; 2 bad input and 3 infrastructure failure (no \
+        report)."
+    )]
+    Compare(Box<compare_command::CompareArgs>),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => run_generate(&args),
+        Command::Bench(args) => run_bench(&args),
+        Command::Compare(args) => return compare_command::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
