@@ -17,12 +17,20 @@
 
 use std::path::{Path, PathBuf};
 
+use arrow::datatypes::{DataType, SchemaRef};
 use ocp_engine::config::NodeRecord;
 
 use super::query::{sql_identifier, sql_string, QueryParams};
 use super::OracleError;
+use crate::synth::{
+    KokuRow, NamespaceLabelsDailyRow, NodeLabelsDailyRow, PodUsageDailyRow, PodUsageHourlyRow,
+    StorageUsageDailyRow,
+};
 
-/// One of koku's Hive tables: its Trino name, where its files are, and its declared columns.
+/// One of koku's Hive tables: its Trino name, where its files are, and its columns. The columns
+/// are not listed here: they are the synthetic writer's, [`KokuRow::schema`] of the table's row
+/// type (`synth::koku_tables`), so the Parquet files, the DuckDB views and the Trino DDL are one
+/// declaration of koku's schema (spec §2.1 types, §2.2 columns).
 pub struct HiveTable {
     /// Trino table name, e.g. `openshift_pod_usage_line_items_daily`.
     pub name: &'static str,
@@ -30,128 +38,49 @@ pub struct HiveTable {
     pub report_type: &'static str,
     /// Under `data/parquet/daily/` rather than `data/parquet/`.
     pub daily: bool,
-    /// Columns other than the partitions, with DuckDB types (spec §2.1 types, §2.2 columns).
-    pub columns: &'static [(&'static str, &'static str)],
+    schema: fn() -> SchemaRef,
 }
 
-/// `openshift_pod_usage_line_items` (hourly; spec §2.2).
-const POD_USAGE_HOURLY_COLUMNS: [(&str, &str); 22] = [
-    ("report_period_start", "TIMESTAMP"),
-    ("report_period_end", "TIMESTAMP"),
-    ("interval_start", "TIMESTAMP"),
-    ("interval_end", "TIMESTAMP"),
-    ("pod", "VARCHAR"),
-    ("namespace", "VARCHAR"),
-    ("node", "VARCHAR"),
-    ("resource_id", "VARCHAR"),
-    ("pod_labels", "VARCHAR"),
-    ("node_role", "VARCHAR"),
-    ("pod_usage_cpu_core_seconds", "DOUBLE"),
-    ("pod_request_cpu_core_seconds", "DOUBLE"),
-    ("pod_effective_usage_cpu_core_seconds", "DOUBLE"),
-    ("pod_limit_cpu_core_seconds", "DOUBLE"),
-    ("pod_usage_memory_byte_seconds", "DOUBLE"),
-    ("pod_request_memory_byte_seconds", "DOUBLE"),
-    ("pod_effective_usage_memory_byte_seconds", "DOUBLE"),
-    ("pod_limit_memory_byte_seconds", "DOUBLE"),
-    ("node_capacity_cpu_cores", "DOUBLE"),
-    ("node_capacity_cpu_core_seconds", "DOUBLE"),
-    ("node_capacity_memory_bytes", "DOUBLE"),
-    ("node_capacity_memory_byte_seconds", "DOUBLE"),
-];
+impl HiveTable {
+    /// The table named `name` whose rows are `R`.
+    const fn of<R: KokuRow>(name: &'static str) -> HiveTable {
+        HiveTable {
+            name,
+            report_type: R::REPORT_TYPE,
+            daily: R::DAILY,
+            schema: R::schema,
+        }
+    }
 
-/// `openshift_pod_usage_line_items_daily` (spec §2.2): the hourly columns but `interval_end`.
-const POD_USAGE_DAILY_COLUMNS: [(&str, &str); 21] = [
-    ("namespace", "VARCHAR"),
-    ("node", "VARCHAR"),
-    ("pod", "VARCHAR"),
-    ("pod_labels", "VARCHAR"),
-    ("interval_start", "TIMESTAMP"),
-    ("report_period_start", "TIMESTAMP"),
-    ("report_period_end", "TIMESTAMP"),
-    ("resource_id", "VARCHAR"),
-    ("pod_usage_cpu_core_seconds", "DOUBLE"),
-    ("pod_request_cpu_core_seconds", "DOUBLE"),
-    ("pod_effective_usage_cpu_core_seconds", "DOUBLE"),
-    ("pod_limit_cpu_core_seconds", "DOUBLE"),
-    ("pod_usage_memory_byte_seconds", "DOUBLE"),
-    ("pod_request_memory_byte_seconds", "DOUBLE"),
-    ("pod_effective_usage_memory_byte_seconds", "DOUBLE"),
-    ("pod_limit_memory_byte_seconds", "DOUBLE"),
-    ("node_capacity_cpu_cores", "DOUBLE"),
-    ("node_capacity_cpu_core_seconds", "DOUBLE"),
-    ("node_capacity_memory_bytes", "DOUBLE"),
-    ("node_capacity_memory_byte_seconds", "DOUBLE"),
-    ("node_role", "VARCHAR"),
-];
-
-/// `openshift_storage_usage_line_items_daily` (spec §2.2): group keys, day, aggregates.
-const STORAGE_USAGE_DAILY_COLUMNS: [(&str, &str); 17] = [
-    ("namespace", "VARCHAR"),
-    ("node", "VARCHAR"),
-    ("pod", "VARCHAR"),
-    ("persistentvolumeclaim", "VARCHAR"),
-    ("persistentvolume", "VARCHAR"),
-    ("storageclass", "VARCHAR"),
-    ("csi_driver", "VARCHAR"),
-    ("csi_volume_handle", "VARCHAR"),
-    ("persistentvolume_labels", "VARCHAR"),
-    ("persistentvolumeclaim_labels", "VARCHAR"),
-    ("interval_start", "TIMESTAMP"),
-    ("report_period_start", "TIMESTAMP"),
-    ("report_period_end", "TIMESTAMP"),
-    ("persistentvolumeclaim_capacity_bytes", "DOUBLE"),
-    ("persistentvolumeclaim_capacity_byte_seconds", "DOUBLE"),
-    ("volume_request_storage_byte_seconds", "DOUBLE"),
-    ("persistentvolumeclaim_usage_byte_seconds", "DOUBLE"),
-];
+    /// The columns other than the partitions, in file order, with their SQL types (the same
+    /// names in DuckDB and Trino: `DOUBLE`, `VARCHAR`, `TIMESTAMP`, i.e. timestamp(3)).
+    pub fn columns(&self) -> Vec<(String, &'static str)> {
+        (self.schema)()
+            .fields()
+            .iter()
+            .map(|field| {
+                let ty = match field.data_type() {
+                    DataType::Float64 => "DOUBLE",
+                    DataType::Timestamp(..) => "TIMESTAMP",
+                    DataType::Utf8 | DataType::LargeUtf8 => "VARCHAR",
+                    other => panic!("koku's tables hold no {other} column ({})", field.name()),
+                };
+                (field.name().clone(), ty)
+            })
+            .collect()
+    }
+}
 
 /// The storage table the reference query reads when it exists.
-pub const STORAGE_USAGE_DAILY: HiveTable = HiveTable {
-    name: "openshift_storage_usage_line_items_daily",
-    report_type: "storage_usage",
-    daily: true,
-    columns: &STORAGE_USAGE_DAILY_COLUMNS,
-};
+pub const STORAGE_USAGE_DAILY: HiveTable =
+    HiveTable::of::<StorageUsageDailyRow>("openshift_storage_usage_line_items_daily");
 
 /// The Hive tables the reference queries read.
 pub const HIVE_TABLES: [HiveTable; 5] = [
-    HiveTable {
-        name: "openshift_pod_usage_line_items",
-        report_type: "pod_usage",
-        daily: false,
-        columns: &POD_USAGE_HOURLY_COLUMNS,
-    },
-    HiveTable {
-        name: "openshift_pod_usage_line_items_daily",
-        report_type: "pod_usage",
-        daily: true,
-        columns: &POD_USAGE_DAILY_COLUMNS,
-    },
-    HiveTable {
-        name: "openshift_node_labels_line_items_daily",
-        report_type: "node_labels",
-        daily: true,
-        columns: &[
-            ("node", "VARCHAR"),
-            ("node_labels", "VARCHAR"),
-            ("interval_start", "TIMESTAMP"),
-            ("report_period_start", "TIMESTAMP"),
-            ("report_period_end", "TIMESTAMP"),
-        ],
-    },
-    HiveTable {
-        name: "openshift_namespace_labels_line_items_daily",
-        report_type: "namespace_labels",
-        daily: true,
-        columns: &[
-            ("namespace", "VARCHAR"),
-            ("namespace_labels", "VARCHAR"),
-            ("interval_start", "TIMESTAMP"),
-            ("report_period_start", "TIMESTAMP"),
-            ("report_period_end", "TIMESTAMP"),
-        ],
-    },
+    HiveTable::of::<PodUsageHourlyRow>("openshift_pod_usage_line_items"),
+    HiveTable::of::<PodUsageDailyRow>("openshift_pod_usage_line_items_daily"),
+    HiveTable::of::<NodeLabelsDailyRow>("openshift_node_labels_line_items_daily"),
+    HiveTable::of::<NamespaceLabelsDailyRow>("openshift_namespace_labels_line_items_daily"),
     STORAGE_USAGE_DAILY,
 ];
 
@@ -171,9 +100,10 @@ impl HiveTable {
     /// source, year and month.
     pub fn trino_ddl(&self, place: &str, location: &str) -> String {
         let columns: Vec<String> = self
-            .columns
+            .columns()
             .iter()
-            .chain(&PARTITION_COLUMNS)
+            .map(|(name, ty)| (name.as_str(), *ty))
+            .chain(PARTITION_COLUMNS)
             .map(|(name, ty)| format!("    {name} {ty}"))
             .collect();
         let partitions: Vec<String> = PARTITION_COLUMNS
@@ -224,9 +154,10 @@ impl HiveTable {
         account: &str,
     ) -> Result<String, OracleError> {
         let declared: Vec<String> = self
-            .columns
+            .columns()
             .iter()
-            .chain(&PARTITION_COLUMNS)
+            .map(|(name, ty)| (name.as_str(), *ty))
+            .chain(PARTITION_COLUMNS)
             .map(|(name, ty)| format!("CAST(NULL AS {ty}) AS {name}"))
             .collect();
         let mut view = format!(
@@ -500,16 +431,16 @@ mod tests {
 
     #[test]
     fn daily_and_hourly_pod_usage_declare_their_own_columns() {
-        let names = |t: &HiveTable| t.columns.iter().map(|c| c.0).collect::<Vec<_>>();
-        assert!(names(&HIVE_TABLES[0]).contains(&"interval_end"));
-        assert!(!names(&HIVE_TABLES[1]).contains(&"interval_end"));
+        let names = |t: &HiveTable| t.columns().into_iter().map(|c| c.0).collect::<Vec<_>>();
+        assert!(names(&HIVE_TABLES[0]).contains(&"interval_end".to_string()));
+        assert!(!names(&HIVE_TABLES[1]).contains(&"interval_end".to_string()));
         for table in &HIVE_TABLES {
             let mut n = names(table);
             n.sort();
             n.dedup();
             assert_eq!(
                 n.len(),
-                table.columns.len(),
+                table.columns().len(),
                 "{} repeats a column",
                 table.name
             );
