@@ -69,7 +69,7 @@ async fn every_fixture_agrees_with_the_reference_query() {
         let expected = oracle
             .run(&scenario.query_params())
             .unwrap_or_else(|e| panic!("fixture {name}: the oracle failed: {e}"));
-        let comparison = compare(&engine, &expected.rows, &Tolerance::default());
+        let comparison = compare(&engine, &expected.rows, &Tolerance::ENGINE_PRECISION);
         assert!(
             comparison.within_tolerance(),
             "fixture {name}: engine and reference query differ: {:#?}",

@@ -5,7 +5,8 @@
 //! Each case writes a [`ClusterModel`] as koku's Parquet ([`Scenario`]), runs the engine
 //! in-process and the oracle on the same folder with the same request (catalog, compatibility),
 //! and compares rows with the harness's comparison ([`compare`]): a NULL-safe multiset on the
-//! natural key, metrics within 1e-4 relative plus 1e-9 absolute, `cost_category_id` exactly.
+//! natural key, metrics within 1e-12 relative plus 1e-9 absolute (the precision the engine
+//! reaches, `Tolerance::ENGINE_PRECISION`), `cost_category_id` exactly.
 //! Hand-built cases also check the oracle against the spec's rule they exercise, with the
 //! arithmetic beside each expected number, so a wrong reference query cannot agree with a wrong
 //! engine unnoticed. Storage rows are written by the tests themselves ([`write_storage`]), as
@@ -62,12 +63,16 @@ async fn run_both(model: ClusterModel) -> Sides {
     run_both_on(&scenario).await
 }
 
-/// Compares the two sides with the harness's comparison at the acceptance tolerance (1e-4
-/// relative, 1e-9 absolute; `cost_category_id` exactly) and panics with the differences.
+/// Compares the two sides with the harness's comparison at the precision the engine reaches
+/// (1e-12 relative, 1e-9 absolute; `cost_category_id` exactly) and panics with the differences.
 #[track_caller]
 fn assert_same_rows(sides: &Sides) -> Comparison {
     assert!(!sides.oracle.rows.is_empty(), "the oracle returned no rows");
-    let comparison = compare(&sides.engine, &sides.oracle.rows, &Tolerance::default());
+    let comparison = compare(
+        &sides.engine,
+        &sides.oracle.rows,
+        &Tolerance::ENGINE_PRECISION,
+    );
     assert!(
         comparison.within_tolerance(),
         "engine ({} rows) and oracle ({} rows) differ: {:#?}\nworst: {:#?}\nonly in engine: {:#?}\nonly in oracle: {:#?}",
@@ -79,6 +84,13 @@ fn assert_same_rows(sides: &Sides) -> Comparison {
         comparison.only_in_oracle.iter().take(5).collect::<Vec<_>>(),
     );
     comparison
+}
+
+/// `rows`, which a check is about to loop over: a check over no row would pass vacuously.
+#[track_caller]
+fn some<T>(rows: Vec<T>) -> Vec<T> {
+    assert!(!rows.is_empty(), "no rows to check");
+    rows
 }
 
 /// The oracle's rows of `namespace` on `day` (1-based day of the model's month).
@@ -455,7 +467,7 @@ async fn pods_without_a_node_are_left_out_but_their_hours_count_for_capacity() {
         .all(|r| r.key.node.as_deref() == Some("n1")));
     assert!(oracle_rows(&sides, "batch", 2).is_empty());
     // §6.2: n1 reported all 24 hours of day 1 with 4 cores: 96 core-hours, for node and cluster.
-    for row in oracle_rows(&sides, "shop", 1) {
+    for row in some(oracle_rows(&sides, "shop", 1)) {
         assert_value(row, Metric::NodeCapacityCpuCoreHours, 96.0);
         assert_value(row, Metric::ClusterCapacityCpuCoreHours, 96.0);
     }
@@ -627,12 +639,12 @@ async fn a_day_without_hourly_rows_has_null_capacity_hours() {
     let sides = run_both_on(&scenario).await;
     // §3 Pod table: node and cluster capacity-hours come from the hourly table and are NULL
     // without a match; node_capacity_cpu_cores comes from the daily table.
-    for row in oracle_rows(&sides, "shop", 1) {
+    for row in some(oracle_rows(&sides, "shop", 1)) {
         assert_eq!(row.metric(Metric::NodeCapacityCpuCoreHours), None);
         assert_eq!(row.metric(Metric::ClusterCapacityMemoryGigabyteHours), None);
         assert_value(row, Metric::NodeCapacityCpuCores, 4.0);
     }
-    for row in oracle_rows(&sides, "shop", 2) {
+    for row in some(oracle_rows(&sides, "shop", 2)) {
         assert_value(row, Metric::NodeCapacityCpuCoreHours, 96.0);
     }
     assert_same_rows(&sides);
@@ -1614,4 +1626,35 @@ async fn postgres_like_escapes_with_a_backslash() {
         assert_eq!(id("weirdxns"), None);
         assert_same_rows(&sides);
     }
+}
+
+/// The case the properties leave out: a cluster with nodes and namespaces but no pod hour and no
+/// volume has no daily file at all. The engine refuses it as bad input naming what is missing
+/// (no pod-usage files for the source and month); the reference query, whose LEFT JOINs find
+/// nothing, returns no rows.
+#[tokio::test]
+async fn a_cluster_without_pods_or_volumes_is_refused_and_the_oracle_finds_nothing() {
+    let mut model = ClusterModel::empty(2026, 9, 1, 2);
+    model.nodes.push(NodeModel {
+        name: "n1".into(),
+        resource_id: "i-1".into(),
+        cpu_cores: 4.0,
+        memory_bytes: 8.0 * 1_073_741_824.0,
+        labels: Vec::new(),
+    });
+    let scenario = Scenario::write(model).expect("model written as Parquet");
+    let error = scenario
+        .run()
+        .await
+        .expect_err("no daily file to summarise");
+    assert!(
+        error
+            .to_string()
+            .starts_with("no pod-usage files for source"),
+        "{error}"
+    );
+    let oracle = oracle()
+        .run(&scenario.query_params())
+        .expect("the oracle runs on empty tables");
+    assert!(oracle.rows.is_empty(), "{} rows", oracle.rows.len());
 }
