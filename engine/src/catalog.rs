@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::config::{CostCategoryPattern, InlineCatalog, NodeRecord};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result, Service};
 use crate::postgres::{describe, quote_ident};
 
 /// What the summary needs from koku's catalog tables.
@@ -182,16 +182,22 @@ pub(crate) fn query_error(schema: &str, table: &str, e: tokio_postgres::Error) -
         Some(code)
             if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME =>
         {
-            Error::input(format!(
+            Error::input(
+                Problem::Table(format!("{schema}.{table}")),
+                format!(
                 "table {schema}.{table} does not exist (setting postgres.schema / --schema): {}. \
                  Point --schema at the koku tenant schema, or create the tables with \
                  `ocp-engine ddl`.",
                 describe(&e)
-            ))
+            ),
+            )
         }
-        _ => Error::infrastructure(format!(
-            "PostgreSQL query on {schema}.{table} failed: {}",
-            describe(&e)
-        )),
+        _ => Error::infrastructure(
+            Service::PostgreSql,
+            format!(
+                "PostgreSQL query on {schema}.{table} failed: {}",
+                describe(&e)
+            ),
+        ),
     }
 }

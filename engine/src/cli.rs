@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use ocp_engine::compat::Compatibility;
 use ocp_engine::config::ConfigFile;
-use ocp_engine::error::{Error, Result};
+use ocp_engine::error::{Error, Result, Service};
 use ocp_engine::postgres::koku_tables_sql;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
@@ -131,11 +131,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(error) => {
-            let kind = match error {
-                Error::Input(_) => "bad input",
-                Error::Infrastructure(_) => "infrastructure failure",
-            };
-            eprintln!("ocp-engine: {kind}: {error}");
+            eprintln!("ocp-engine: {}: {error}", error.kind());
             error.exit_code()
         }
     }
@@ -148,7 +144,12 @@ fn aggregate(args: AggregateArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::infrastructure(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| {
+            Error::infrastructure(
+                Service::Host,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
     let progress = progress_bar(quiet);
     let report = runtime.block_on(run(&request, &progress));
     progress.finish_and_clear();
@@ -158,10 +159,13 @@ fn aggregate(args: AggregateArgs) -> Result<()> {
         let text = serde_json::to_string_pretty(&report_as_json(&request, &report))
             .expect("a JSON value serialises");
         std::fs::write(&path, text).map_err(|e| {
-            Error::infrastructure(format!(
-                "the rows are written, but the report cannot be written to {}: {e}",
-                path.display()
-            ))
+            Error::infrastructure(
+                Service::FileSystem,
+                format!(
+                    "the rows are written, but the report cannot be written to {}: {e}",
+                    path.display()
+                ),
+            )
         })?;
     }
     Ok(())

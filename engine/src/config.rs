@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::compat::Compatibility;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// The whole config file. Every section is optional so that flags can supply what is missing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -122,10 +122,16 @@ impl ConfigFile {
     /// the file's folder.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::input(format!("cannot read config file {}: {e}", path.display()))
+            Error::input(
+                Problem::File(path.display().to_string()),
+                format!("cannot read config file {}: {e}", path.display()),
+            )
         })?;
         let mut config: ConfigFile = toml::from_str(&text).map_err(|e| {
-            Error::input(format!("config file {} is not valid: {e}", path.display()))
+            Error::input(
+                Problem::File(path.display().to_string()),
+                format!("config file {} is not valid: {e}", path.display()),
+            )
         })?;
         if let Some(location) = &config.source.location {
             let is_url = location.contains("://");

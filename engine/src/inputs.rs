@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use arrow::array::Array;
 
 use crate::capacity::{HourlyCapacity, NodeCapacity};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::source::{Batch, ColumnSpec, MonthScan, Table};
 use crate::window::{day_of_millis, Day};
 
@@ -224,16 +224,18 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     // koku runs the script on a month whose storage table has files even without pod usage
     // (Storage rows without nodes); a month with neither is a wrong source, account or month.
     if pod_daily.is_empty() && storage_daily.is_empty() {
-        return Err(Error::input(format!(
-            "no pod-usage files for source {} in {:04}-{:02}: nothing under {}/{}. Check the \
-             source UUID, the account and the month, and that koku has converted the month's \
-             reports to Parquet.",
-            partition.source_uuid,
-            partition.year,
-            partition.month,
+        let searched = format!(
+            "{}/{}",
             source.display.trim_end_matches('/'),
             partition.prefix(Table::POD_USAGE_DAILY)
-        )));
+        );
+        let message = format!(
+            "no pod-usage files for source {} in {:04}-{:02}: nothing under {searched}. Check the \
+             source UUID, the account and the month, and that koku has converted the month's \
+             reports to Parquet.",
+            partition.source_uuid, partition.year, partition.month,
+        );
+        return Err(Error::input(Problem::NoData { searched }, message));
     }
     let mut inputs = Inputs {
         files_per_table: vec![

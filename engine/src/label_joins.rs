@@ -66,10 +66,14 @@ impl<'a> LabelFilter<'a> {
         }
         let entries = parse_labels(text).map_err(|reason| {
             let file = &self.inputs.files[self.inputs.raw_labels.first_file(raw) as usize];
-            Error::input(format!(
+            Error::column(
+                file,
+                column,
+                format!(
                 "{file}: column `{column}` holds {text:?}, which is {reason}. koku writes labels \
                  as a JSON object of strings (spec §2.3); fix or remove the file."
-            ))
+            ),
+            )
         })?;
         let id = self.sets.intern(filter_labels(&entries, &self.keys));
         self.filtered.insert(raw, id);

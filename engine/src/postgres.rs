@@ -3,7 +3,7 @@
 
 use tokio_postgres::{Client, NoTls};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Service};
 
 const KOKU_TABLES_SQL: &str = include_str!("../sql/koku_tables.sql");
 const ENGINE_RUNS_SQL: &str = include_str!("../sql/engine_runs.sql");
@@ -30,12 +30,15 @@ pub fn engine_runs_sql(schema: &str) -> String {
 /// The error names the server from the URL (its password removed) and says what to check.
 pub async fn connect(url: &str) -> Result<Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(|e| {
-        Error::infrastructure(format!(
-            "cannot connect to PostgreSQL at {} (setting postgres.url / --postgres-url / \
+        Error::infrastructure(
+            Service::PostgreSql,
+            format!(
+                "cannot connect to PostgreSQL at {} (setting postgres.url / --postgres-url / \
              OCP_ENGINE_POSTGRES_URL): {}. Check that the server runs and accepts this user.",
-            redact_password(url),
-            describe(&e)
-        ))
+                redact_password(url),
+                describe(&e)
+            ),
+        )
     })?;
     tokio::spawn(async move {
         // The client reports errors on its next call; nothing to do here but end quietly.

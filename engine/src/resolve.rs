@@ -42,9 +42,10 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
     let args = overrides;
     let s3_credentials = s3_credentials(&file.source)?;
     let missing = |what: &str, flag: &str, key: &str| {
-        Error::input(format!(
-            "{what} is not set: pass {flag} or set {key} in the config file"
-        ))
+        Error::setting(
+            key,
+            format!("{what} is not set: pass {flag} or set {key} in the config file"),
+        )
     };
     let location = args.input.or(file.source.location).ok_or_else(|| {
         missing(
@@ -71,7 +72,10 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
                 )
             })?;
             Uuid::parse_str(&text).map_err(|e| {
-                Error::input(format!("source.source_uuid {text:?} is not a UUID: {e}"))
+                Error::setting(
+                    "source.source_uuid",
+                    format!("source.source_uuid {text:?} is not a UUID: {e}"),
+                )
             })?
         }
     };
@@ -79,9 +83,10 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
         match (flag, text) {
             (Some(date), _) => Ok(date),
             (None, Some(text)) => NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
-                Error::input(format!(
-                    "period.{name} {text:?} is not a YYYY-MM-DD date: {e}"
-                ))
+                Error::setting(
+                    format!("period.{name}"),
+                    format!("period.{name} {text:?} is not a YYYY-MM-DD date: {e}"),
+                )
             }),
             (None, None) => Err(missing(
                 &format!("the {name} date"),
@@ -109,7 +114,8 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
     let catalog = match (&postgres, file.catalog) {
         (_, Some(inline)) => CatalogSource::Inline(inline),
         (Some(_), None) => CatalogSource::Postgres,
-        (None, None) => return Err(Error::input(
+        (None, None) => return Err(Error::setting(
+            "postgres.url",
             "no catalog: set --postgres-url and --schema (koku's tables), or a [catalog] table \
                  in the config file",
         )),
@@ -118,7 +124,8 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
         Some(path) => Output::File(path),
         None if postgres.is_some() => Output::Postgres,
         None => {
-            return Err(Error::input(
+            return Err(Error::setting(
+                "--out",
                 "no output: pass --out FILE (.parquet or .csv), or --postgres-url and --schema",
             ))
         }
@@ -155,7 +162,8 @@ fn s3_credentials(source: &SourceSection) -> Result<Option<S3Credentials>> {
             secret_access_key: secret.clone(),
         })),
         (None, None) => Ok(None),
-        _ => Err(Error::input(
+        _ => Err(Error::setting(
+            "source.s3_access_key_id",
             "the config's [source] sets only one of s3_access_key_id and s3_secret_access_key: \
              set both, or neither and use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
         )),

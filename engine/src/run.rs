@@ -128,15 +128,19 @@ impl Phases {
 /// Checks the dates: `start <= end`, both in one month (koku splits ranges by month first).
 pub fn validate_dates(start: NaiveDate, end: NaiveDate) -> Result<()> {
     if start > end {
-        return Err(Error::input(format!(
-            "start date {start} is after end date {end}"
-        )));
+        return Err(Error::setting(
+            "period.start",
+            format!("start date {start} is after end date {end}"),
+        ));
     }
     if (start.year(), start.month()) != (end.year(), end.month()) {
-        return Err(Error::input(format!(
+        return Err(Error::setting(
+            "period.end",
+            format!(
             "start {start} and end {end} are in different months; koku summarises one month at a \
              time: run once per month"
-        )));
+        ),
+        ));
     }
     Ok(())
 }
@@ -164,7 +168,8 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
             Catalog::from_postgres(client, schema, request.source_uuid).await?
         }
         (CatalogSource::Postgres, None) => {
-            return Err(Error::input(
+            return Err(Error::setting(
+                "postgres.url",
                 "the catalog is to come from PostgreSQL, but no postgres.url is set",
             ))
         }
@@ -261,7 +266,8 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
                     .await?;
                     Ok(counts.deleted)
                 }
-                (Output::Postgres, None) => Err(Error::input(
+                (Output::Postgres, None) => Err(Error::setting(
+                    "--out",
                     "no output: set --out FILE, or postgres.url and postgres.schema",
                 )),
             }
@@ -310,17 +316,21 @@ async fn resolve_identity(
             } else {
                 " (without PostgreSQL it cannot be looked up)".to_string()
             };
-            Error::input(format!(
+            Error::setting(
+                "period.report_period_id",
+                format!(
                 "no report period: pass --report-period-id or set period.report_period_id in the \
                  config file{lookup}"
-            ))
+            ),
+            )
         })?;
     let cluster_id = request
         .cluster_id
         .clone()
         .or(looked_up.as_ref().map(|p| p.cluster_id.clone()))
         .ok_or_else(|| {
-            Error::input(
+            Error::setting(
+                "period.cluster_id",
                 "no cluster id: pass --cluster-id or set period.cluster_id in the config file \
                  (koku's provider credentials cluster_id); with PostgreSQL it comes from \
                  reporting_ocpusagereportperiod",

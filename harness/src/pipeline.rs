@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ocp_engine::config::ConfigFile;
-use ocp_engine::error::Error as EngineError;
+use ocp_engine::error::{Error as EngineError, Service};
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_engine::run::{RunReport, RunRequest};
 
@@ -114,7 +114,12 @@ fn run_engine(request: &RunRequest) -> Result<(RunReport, Duration), EngineError
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| EngineError::infrastructure(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| {
+            EngineError::infrastructure(
+                Service::Host,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
     let started = Instant::now();
     let report = runtime.block_on(run_quietly(request))?;
     Ok((report, started.elapsed()))
@@ -137,7 +142,8 @@ pub fn request_from_config(
 /// The files-only request: the catalog inline, `[postgres]` ignored.
 fn local_files_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
     if config.catalog.is_none() {
-        return Err(EngineError::input(
+        return Err(EngineError::setting(
+            "catalog",
             "the config file has no [catalog] table; compare needs the catalog inline (enabled \
              tag keys, cost-category patterns), as `ocp-harness generate` writes it",
         ));
@@ -157,7 +163,8 @@ fn local_files_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, 
 /// file or `OCP_ENGINE_POSTGRES_URL`), rows to `out`.
 fn site_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineError> {
     if config.catalog.is_some() {
-        return Err(EngineError::input(
+        return Err(EngineError::setting(
+            "catalog",
             "the config file has a [catalog] table, but this oracle reads koku's catalog tables \
              at the site: remove [catalog] so that the engine reads the same tables from \
              [postgres]",
@@ -167,7 +174,8 @@ fn site_request(config: &ConfigFile, out: PathBuf) -> Result<RunRequest, EngineE
         .ok()
         .filter(|url| !url.is_empty());
     if postgres_url.is_none() && config.postgres.url.is_none() || config.postgres.schema.is_none() {
-        return Err(EngineError::input(
+        return Err(EngineError::setting(
+            "postgres.url",
             "comparing at a site needs koku's PostgreSQL for the engine's catalog: set [postgres] \
              url (or OCP_ENGINE_POSTGRES_URL) and schema in the config file",
         ));

@@ -21,7 +21,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
-use ocp_engine::error::Error;
+use ocp_engine::error::{Error, Problem, Service};
 use ocp_engine::postgres::quote_ident;
 use ocp_engine::run::{Output, PostgresTarget, RunRequest};
 use ocp_harness::scenario::{run_quietly, Scenario};
@@ -132,21 +132,19 @@ impl Case {
         }
     }
 
-    /// Runs `request`, asserts bad input whose message holds every one of `words`, and that
-    /// PostgreSQL is as the good run left it.
-    async fn assert_rejected(&self, request: &RunRequest, words: &[&str]) {
+    /// Runs `request`, asserts bad input of kind `expected` (whose message names its place:
+    /// [`Error::place`]), and that PostgreSQL is as the good run left it.
+    async fn assert_rejected(&self, request: &RunRequest, expected: Problem) {
         match run_quietly(request).await {
-            Err(Error::Input(message)) => {
-                for word in words {
-                    assert!(
-                        message.contains(word),
-                        "expected {word:?} in the message: {message}"
-                    );
+            Err(Error::Input { problem, message }) => {
+                assert_eq!(problem, expected, "{message}");
+                for place in Error::place(&problem) {
+                    assert!(message.contains(place), "{place:?} missing from: {message}");
                 }
             }
-            Err(other) => panic!("expected bad input ({words:?}), got {other:?}"),
+            Err(other) => panic!("expected bad input ({expected:?}), got {other:?}"),
             Ok(report) => panic!(
-                "expected bad input ({words:?}), the run wrote {} rows",
+                "expected bad input ({expected:?}), the run wrote {} rows",
                 report.rows.len()
             ),
         }
@@ -264,26 +262,28 @@ async fn missing_column_names_the_file_and_the_column() {
     let request = case.request();
     for column in ["namespace", "pod_usage_cpu_core_seconds", "interval_start"] {
         let file = case.rewrite(pod_usage_daily, without(column));
-        case.assert_rejected(&request, &[&file, column]).await;
+        case.assert_rejected(&request, column_problem(&file, column))
+            .await;
         case.restore();
     }
     // The hourly table gives node capacity (spec §3 cte_ocp_node_capacity).
     let column = "node_capacity_cpu_core_seconds";
     let file = case.rewrite(pod_usage_hourly, without(column));
-    case.assert_rejected(&request, &[&file, column]).await;
+    case.assert_rejected(&request, column_problem(&file, column))
+        .await;
 }
 
 #[tokio::test]
 async fn wrong_column_type_names_the_file_the_column_and_the_type() {
     let case = Case::new("bad_column_type").await;
     let request = case.request();
-    for (column, data_type, expected) in [
-        ("pod_usage_cpu_core_seconds", DataType::Utf8, "double"),
-        ("interval_start", DataType::Int64, "timestamp"),
-        ("namespace", DataType::Float64, "string"),
+    for (column, data_type) in [
+        ("pod_usage_cpu_core_seconds", DataType::Utf8),
+        ("interval_start", DataType::Int64),
+        ("namespace", DataType::Float64),
     ] {
         let file = case.rewrite(pod_usage_daily, retyped(column, data_type));
-        case.assert_rejected(&request, &[&file, column, expected])
+        case.assert_rejected(&request, column_problem(&file, column))
             .await;
         case.restore();
     }
@@ -303,14 +303,15 @@ async fn unparsable_labels_name_the_file_and_the_column() {
         r#"{"app": {"name": "web"}}"#,
     ] {
         let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", text));
-        case.assert_rejected(&request, &[&file, "pod_labels"]).await;
+        case.assert_rejected(&request, column_problem(&file, "pod_labels"))
+            .await;
         case.restore();
     }
     let file = case.rewrite(
         node_labels_daily,
         text_everywhere("node_labels", "zone=east"),
     );
-    case.assert_rejected(&request, &[&file, "node_labels"])
+    case.assert_rejected(&request, column_problem(&file, "node_labels"))
         .await;
 }
 
@@ -323,17 +324,25 @@ async fn no_pod_usage_files_name_the_source_and_the_month() {
     let mut april = case.request();
     april.start = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
     april.end = NaiveDate::from_ymd_opt(2026, 4, 2).unwrap();
-    case.assert_rejected(&april, &[&source, "2026-04", "pod_usage"])
-        .await;
+    let searched = |month: &str| Problem::NoData {
+        searched: format!(
+            "{}/data/parquet/daily/{}/OCP/pod_usage/source={source}/year=2026/month={month}",
+            case.scenario.root().display(),
+            case.scenario.model.account
+        ),
+    };
+    case.assert_rejected(&april, searched("04")).await;
 
     // The month's daily pod-usage files gone (hourly and label files still there).
     let dir = case.pod_usage_daily_dir();
     std::fs::remove_dir_all(&dir).expect("remove the daily pod-usage files");
-    case.assert_rejected(
-        &case.request(),
-        &[&source, "2026-03", &dir.to_string_lossy()],
-    )
-    .await;
+    assert_eq!(
+        searched("03"),
+        Problem::NoData {
+            searched: dir.display().to_string()
+        }
+    );
+    case.assert_rejected(&case.request(), searched("03")).await;
 }
 
 /// A loopback port nothing listens on: bound, then released.
@@ -358,12 +367,23 @@ async fn unreachable_postgres_names_the_server_not_the_password() {
             schema: "org1234567".to_string(),
         });
         match run_quietly(&request).await {
-            Err(Error::Infrastructure(message)) => {
+            Err(Error::Infrastructure {
+                service: Service::PostgreSql,
+                message,
+            }) => {
                 assert!(message.contains("127.0.0.1"), "{message}");
                 assert!(message.contains(&port), "{message}");
                 assert!(!message.contains(password), "the password leaks: {message}");
             }
             other => panic!("expected an infrastructure error, got {other:?}"),
         }
+    }
+}
+
+/// The problem of a bad `column` in `file`.
+fn column_problem(file: &str, column: &str) -> Problem {
+    Problem::Column {
+        file: file.to_string(),
+        column: column.to_string(),
     }
 }

@@ -27,7 +27,7 @@ use std::future::Future;
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
-use ocp_engine::error::Error;
+use ocp_engine::error::{Error, Problem};
 use ocp_engine::run::{Output, RunReport, RunRequest};
 use ocp_engine::summary::Metric;
 use ocp_harness::compare::ComparableRow;
@@ -98,7 +98,10 @@ type Outcome = Result<Vec<ComparableRow>, Failure>;
 
 fn run_report(request: &RunRequest) -> Result<RunReport, Failure> {
     block_on(run_quietly(request)).map_err(|e| match e {
-        Error::Input(message) if message.starts_with("no pod-usage files") => Failure::NoPodFiles,
+        Error::Input {
+            problem: Problem::NoData { .. },
+            ..
+        } => Failure::NoPodFiles,
         other => Failure::Other(other.to_string()),
     })
 }

@@ -670,7 +670,7 @@ async fn ranges_across_months_or_backwards_are_input_errors() {
         request.start = start;
         request.end = end;
         match run_quietly(&request).await {
-            Err(Error::Input(_)) => {}
+            Err(Error::Input { .. }) => {}
             Err(other) => panic!("{start}..{end}: expected an Input error, got {other:?}"),
             Ok(report) => panic!(
                 "{start}..{end}: expected an Input error, got {} rows",

@@ -12,7 +12,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Service};
 use crate::numeric::{PRECISION, SCALE};
 use crate::window::day_of_date;
 
@@ -29,10 +29,13 @@ impl FileFormat {
         match path.extension().and_then(|e| e.to_str()) {
             Some("parquet") => Ok(FileFormat::Parquet),
             Some("csv") => Ok(FileFormat::Csv),
-            _ => Err(Error::input(format!(
-                "output file {} must end in .parquet or .csv (setting --out)",
-                path.display()
-            ))),
+            _ => Err(Error::setting(
+                "--out",
+                format!(
+                    "output file {} must end in .parquet or .csv (setting --out)",
+                    path.display()
+                ),
+            )),
         }
     }
 }
@@ -93,10 +96,16 @@ pub fn write(path: &Path, rows: &[PreparedRow], identity: &RunIdentity) -> Resul
     let format = FileFormat::from_path(path)?;
     let batch = to_record_batch(rows, identity);
     let file = std::fs::File::create(path).map_err(|e| {
-        Error::infrastructure(format!("cannot create output file {}: {e}", path.display()))
+        Error::infrastructure(
+            Service::FileSystem,
+            format!("cannot create output file {}: {e}", path.display()),
+        )
     })?;
     let failed = |e: &dyn std::fmt::Display| {
-        Error::infrastructure(format!("cannot write output file {}: {e}", path.display()))
+        Error::infrastructure(
+            Service::FileSystem,
+            format!("cannot write output file {}: {e}", path.display()),
+        )
     };
     match format {
         FileFormat::Parquet => {

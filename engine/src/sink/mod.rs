@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::compat::Compatibility;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::numeric::Numeric;
 use crate::summary::{Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_COST};
 
@@ -52,7 +52,11 @@ pub fn prepare_row(row: &SummaryRow, compat: Compatibility) -> Result<PreparedRo
             .map(|value| Numeric::from_f64_in(value, compat))
             .transpose()
             .map_err(|e| {
-                Error::input(format!(
+                Error::input(
+                    Problem::Value {
+                        column: metric.column().to_string(),
+                    },
+                    format!(
                     "{} of the {} row for {} namespace {:?} node {:?}: {e}; koku's insert would \
                      fail too. Check the input values of that day.",
                     metric.column(),
@@ -60,7 +64,8 @@ pub fn prepare_row(row: &SummaryRow, compat: Compatibility) -> Result<PreparedRo
                     row.usage_start,
                     row.namespace,
                     row.node
-                ))
+                ),
+                )
             })?;
     }
     Ok(PreparedRow {

@@ -78,20 +78,29 @@ pub(crate) fn locate(
                 return Ok(None);
             }
             let index = schema.index_of(spec.name).map_err(|_| {
-                Error::input(format!(
-                    "{file}: column `{}` is missing from this {table} file; koku writes it as {}. \
-                     Re-export the file with the column, or remove the file from the month.",
+                Error::column(
+                    file,
                     spec.name,
-                    expected(spec.kind)
-                ))
+                    format!(
+                        "{file}: column `{}` is missing from this {table} file; koku writes it \
+                         as {}. Re-export the file with the column, or remove the file from the \
+                         month.",
+                        spec.name,
+                        expected(spec.kind)
+                    ),
+                )
             })?;
             let data_type = schema.field(index).data_type();
             if !accepts(spec.kind, data_type) {
-                return Err(Error::input(format!(
-                    "{file}: column `{}` of {table} has type {data_type}, expected {}",
+                return Err(Error::column(
+                    file,
                     spec.name,
-                    expected(spec.kind)
-                )));
+                    format!(
+                        "{file}: column `{}` of {table} has type {data_type}, expected {}",
+                        spec.name,
+                        expected(spec.kind)
+                    ),
+                ));
             }
             Ok(Some(index))
         })
@@ -197,7 +206,7 @@ fn normalise_column(column: ArrayRef, kind: ColumnKind) -> Result<ArrayRef> {
         ColumnKind::Double => Ok(column),
         ColumnKind::Text if *column.data_type() == DataType::Utf8 => Ok(column),
         ColumnKind::Text => cast(&column, &DataType::Utf8)
-            .map_err(|e| Error::input(format!("cannot read a text column: {e}"))),
+            .map_err(|e| Error::Internal(format!("a checked text column did not cast: {e}"))),
         ColumnKind::Timestamp => Ok(Arc::new(to_millis(&column))),
     }
 }

@@ -8,7 +8,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Service};
 
 /// An opened store plus the prefix inside it under which koku's `data/` tree starts.
 #[derive(Clone)]
@@ -72,9 +72,12 @@ impl Source {
         {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(Error::input(format!(
-                    "source location {location:?} names no bucket: use s3://BUCKET[/PREFIX]"
-                )));
+                return Err(Error::setting(
+                    "source.location",
+                    format!(
+                        "source location {location:?} names no bucket: use s3://BUCKET[/PREFIX]"
+                    ),
+                ));
             }
             let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
             if let Some(endpoint) = &settings.endpoint {
@@ -90,9 +93,12 @@ impl Source {
                     .with_access_key_id(&credentials.access_key_id)
                     .with_secret_access_key(&credentials.secret_access_key);
             }
-            let store = builder
-                .build()
-                .map_err(|e| Error::input(format!("cannot configure S3 for {location:?}: {e}")))?;
+            let store = builder.build().map_err(|e| {
+                Error::setting(
+                    "source.location",
+                    format!("cannot configure S3 for {location:?}: {e}"),
+                )
+            })?;
             return Ok(Source {
                 store: Arc::new(store),
                 root: prefix.trim_matches('/').to_string(),
@@ -103,13 +109,20 @@ impl Source {
         }
         let path = location.strip_prefix("file://").unwrap_or(location);
         if !std::path::Path::new(path).is_dir() {
-            return Err(Error::input(format!(
+            return Err(Error::setting(
+                "source.location",
+                format!(
                 "source location {location:?} is not a folder (setting source.location / --input); \
                  give a local folder holding koku's data/ tree, or s3://BUCKET[/PREFIX]"
-            )));
+            ),
+            ));
         }
-        let store = LocalFileSystem::new_with_prefix(path)
-            .map_err(|e| Error::input(format!("cannot open folder {path:?}: {e}")))?;
+        let store = LocalFileSystem::new_with_prefix(path).map_err(|e| {
+            Error::setting(
+                "source.location",
+                format!("cannot open folder {path:?}: {e}"),
+            )
+        })?;
         Ok(Source {
             store: Arc::new(store),
             root: String::new(),
@@ -138,10 +151,13 @@ impl Source {
             .try_collect()
             .await
             .map_err(|e| {
-                Error::infrastructure(format!(
-                    "cannot list {full} in {}: {e}; {}",
-                    self.display, self.access_hint
-                ))
+                Error::infrastructure(
+                    Service::ObjectStore,
+                    format!(
+                        "cannot list {full} in {}: {e}; {}",
+                        self.display, self.access_hint
+                    ),
+                )
             })?;
         objects.retain(|o| {
             o.location

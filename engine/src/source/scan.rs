@@ -19,7 +19,7 @@ use parquet::errors::ParquetError;
 
 use super::columns::{locate, Batch, ColumnSpec};
 use super::{Partition, Source, Table};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result, Service};
 use crate::window::DayWindow;
 
 /// Rows per decoded batch.
@@ -85,7 +85,7 @@ impl MonthScan<'_> {
             })
             .buffer_unordered(concurrency)
             .map(|joined| {
-                joined.map_err(|e| Error::infrastructure(format!("a read task failed: {e}")))?
+                joined.map_err(|e| Error::Internal(format!("a read task failed: {e}")))?
             })
             .try_collect()
             .await?;
@@ -147,7 +147,7 @@ async fn read_file(
             .collect();
         let batch = Batch::normalise(ordered, columns, batch.num_rows())
             .and_then(|batch| batch.in_window(window))
-            .map_err(|e| Error::input(format!("{file}: {e}")))?;
+            .map_err(|e| Error::input(Problem::File(file.to_string()), format!("{file}: {e}")))?;
         if batch.num_rows > 0 {
             each(&batch)?;
         }
@@ -159,9 +159,13 @@ async fn read_file(
 /// (bad input).
 fn parquet_error(file: &str, access_hint: &str, error: ParquetError) -> Error {
     match error {
-        ParquetError::External(e) => Error::infrastructure(format!(
-            "{file}: cannot read the object: {e}; {access_hint}"
-        )),
-        other => Error::input(format!("{file}: not a readable Parquet file: {other}")),
+        ParquetError::External(e) => Error::infrastructure(
+            Service::ObjectStore,
+            format!("{file}: cannot read the object: {e}; {access_hint}"),
+        ),
+        other => Error::input(
+            Problem::File(file.to_string()),
+            format!("{file}: not a readable Parquet file: {other}"),
+        ),
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ocp_engine::compat::Compatibility;
-use ocp_engine::error::Error;
+use ocp_engine::error::{Error, Problem};
 use ocp_engine::summary::{DataSource, SummaryRow};
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::oracle::{OracleRun, QueryParams};
@@ -118,7 +118,10 @@ pub fn engine_equals_oracle(
     let oracle = oracle(&scenario, &params).map_err(|e| format!("oracle: {e}"))?;
     let report = match engine {
         Ok(report) => report,
-        Err(Error::Input(message)) if message.starts_with("no pod-usage files") => {
+        Err(Error::Input {
+            problem: Problem::NoData { .. },
+            ..
+        }) => {
             return if oracle.rows.is_empty() {
                 Ok(None)
             } else {
