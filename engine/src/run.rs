@@ -92,6 +92,17 @@ pub struct RunReport {
     pub phases: Vec<PhaseReport>,
     /// The rows, for callers that compare or print them.
     pub rows: Vec<SummaryRow>,
+    /// What every written row carries besides its own columns.
+    pub constants: RunConstants,
+}
+
+/// The columns every row of a run carries alike (spec §3 statement 4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConstants {
+    pub report_period_id: i32,
+    pub cluster_id: String,
+    pub cluster_alias: Option<String>,
+    pub source_uuid: Uuid,
 }
 
 impl RunReport {
@@ -283,6 +294,12 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         rows_deleted,
         phases: phases.0,
         rows,
+        constants: RunConstants {
+            report_period_id: identity.report_period_id,
+            cluster_id: identity.cluster_id,
+            cluster_alias: identity.cluster_alias,
+            source_uuid: identity.source_uuid,
+        },
     })
 }
 

@@ -390,7 +390,10 @@ cte_pod_output AS (
         {{report_period_id}} AS report_period_id,
         {{cluster_id}} AS cluster_id,
         {{cluster_alias}} AS cluster_alias,
-        ps.source_uuid
+        ps.source_uuid,
+        -- §3 statement 2: koku writes this literal text on every Pod and Storage row.
+        '{"cpu": 0.000000000, "memory": 0.000000000, "storage": 0.000000000}'
+            AS infrastructure_usage_cost
     FROM cte_pod_summary AS ps
 ),
 
@@ -563,7 +566,10 @@ cte_storage_output AS (
         {{report_period_id}} AS report_period_id,
         {{cluster_id}} AS cluster_id,
         {{cluster_alias}} AS cluster_alias,
-        ss.source_uuid
+        ss.source_uuid,
+        -- §3 statement 2: koku writes this literal text on every Pod and Storage row.
+        '{"cpu": 0.000000000, "memory": 0.000000000, "storage": 0.000000000}'
+            AS infrastructure_usage_cost
     FROM cte_storage_summary AS ss
 ),
 
@@ -665,7 +671,9 @@ cte_unallocated_output AS (
         {{report_period_id}} AS report_period_id,
         {{cluster_id}} AS cluster_id,
         {{cluster_alias}} AS cluster_alias,
-        uc.source_uuid
+        uc.source_uuid,
+        -- §3 statement 3 leaves infrastructure_usage_cost out of its column list: NULL.
+        CAST(NULL AS varchar) AS infrastructure_usage_cost
     FROM cte_unallocated_capacity AS uc
     LEFT JOIN postgres.{{schema}}.reporting_ocp_cost_category_namespace AS cat_ns
 {% if postgres %}
@@ -678,11 +686,21 @@ cte_unallocated_output AS (
 
 -- Statement 2 (Pod UNION Storage) and statement 3 (unallocated) together. koku's UNION removes
 -- duplicates, but no two Pod or Storage rows are equal (every group key is written, and koku
--- also writes csi_volume_handle), so UNION ALL gives the same rows.
-SELECT * FROM cte_pod_output
+-- also writes csi_volume_handle), so UNION ALL gives the same rows. Then what statement 4 adds
+-- on its copy to PostgreSQL (§3 statement 4): all_labels, the pod labels then the volume labels
+-- over '{}' for a NULL side, so an unallocated row has '{}', not NULL.
+SELECT
+    summary.*,
+    json_format(CAST(map_concat(
+        CAST(json_parse(coalesce(summary.pod_labels, '{}')) AS map(varchar, varchar)),
+        CAST(json_parse(coalesce(summary.volume_labels, '{}')) AS map(varchar, varchar))
+    ) AS json)) AS all_labels
+FROM (
+    SELECT * FROM cte_pod_output
 {% if storage_exists %}
-UNION ALL
-SELECT * FROM cte_storage_output
+    UNION ALL
+    SELECT * FROM cte_storage_output
 {% endif %}
-UNION ALL
-SELECT * FROM cte_unallocated_output
+    UNION ALL
+    SELECT * FROM cte_unallocated_output
+) AS summary

@@ -94,7 +94,7 @@ pub fn run_compare(run: &CompareRun) -> Result<CompareOutcome, CompareError> {
     })?;
     let (engine, engine_wall) = run_engine(&request)?;
     let oracle = run.oracle.run(&query)?;
-    let rows: Vec<ComparableRow> = engine.rows.iter().map(ComparableRow::from).collect();
+    let rows = ComparableRow::of_run(&engine);
     let comparison = compare(&rows, &oracle.rows, &run.tolerance);
     let context = Context {
         oracle: run.oracle.describe(),

@@ -65,7 +65,7 @@ async fn every_fixture_agrees_with_the_reference_query() {
             .run()
             .await
             .unwrap_or_else(|e| panic!("fixture {name}: the engine failed: {e}"));
-        let engine: Vec<ComparableRow> = report.rows.iter().map(ComparableRow::from).collect();
+        let engine: Vec<ComparableRow> = ComparableRow::of_run(&report);
         let expected = oracle
             .run(&scenario.query_params())
             .unwrap_or_else(|e| panic!("fixture {name}: the oracle failed: {e}"));

@@ -21,7 +21,7 @@ use ocp_engine::compat::Compatibility;
 use ocp_engine::postgres::quote_ident;
 use ocp_engine::run::{CatalogSource, Output, PostgresTarget};
 use ocp_engine::summary::Metric;
-use ocp_harness::compare::{compare, ComparableRow, NaturalKey, Tolerance};
+use ocp_harness::compare::{compare, ComparableRow, NaturalKey, Tolerance, WrittenColumns};
 use ocp_harness::oracle::{
     KokuPostgresOracle, KokuPostgresSettings, Oracle, OracleError, OracleRun, QueryParams,
 };
@@ -196,6 +196,18 @@ fn key(data_source: &str, usage_start: NaiveDate) -> NaturalKey {
         storageclass: None,
         pod_labels: None,
         volume_labels: None,
+        written: WrittenColumns::default(),
+    }
+}
+
+/// The written columns of a row of report period `period` of [`SOURCE`] on `usage_end`, the
+/// rest NULL.
+fn written(period: i32, usage_end: NaiveDate) -> WrittenColumns {
+    WrittenColumns {
+        usage_end: Some(usage_end),
+        report_period_id: Some(period),
+        source_uuid: Some(SOURCE.to_string()),
+        ..WrittenColumns::default()
     }
 }
 
@@ -237,8 +249,9 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
     use Metric::*;
     let tenant = Tenant::fresh("kpo_map").await;
     tenant.monthly_partition(2026, 9).await;
-    let september = tenant.period(SOURCE, "cluster-s", 9).await.to_string();
-    let october = tenant.period(SOURCE, "cluster-s", 10).await.to_string();
+    let september_id = tenant.period(SOURCE, "cluster-s", 9).await;
+    let october_id = tenant.period(SOURCE, "cluster-s", 10).await;
+    let (september, october) = (september_id.to_string(), october_id.to_string());
     let source = format!("'{SOURCE}'");
 
     // A Pod row. Its label text is not canonical: jsonb prints shorter keys first,
@@ -280,6 +293,12 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
             node: text("node-a"),
             resource_id: text("i-0aaa"),
             pod_labels: text(r#"{"aa":"2","b":"1"}"#),
+            written: WrittenColumns {
+                all_labels: text(r#"{"aa":"2","b":"1"}"#),
+                infrastructure_usage_cost: text(r#"{"cpu":0.0}"#),
+                cluster_id: text("cluster-s"),
+                ..written(september_id, day(9, 2))
+            },
             ..key("Pod", day(9, 2))
         },
         cost_category_id: Some(3),
@@ -335,6 +354,7 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
             persistentvolume: text("pv-0001"),
             storageclass: text("gp3"),
             volume_labels: text(r#"{"app":"pg","tier":"db"}"#),
+            written: written(september_id, day(9, 3)),
             ..key("Storage", day(9, 3))
         },
         cost_category_id: None,
@@ -349,8 +369,8 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
         ]),
     };
 
-    // An unallocated row: 'Pod', no labels (pod_labels NULL stays NULL; all_labels '{}' is not
-    // compared), limits NULL, a negative value kept as is.
+    // An unallocated row: 'Pod', no labels (pod_labels NULL stays NULL; all_labels '{}'), limits
+    // NULL, a negative value kept as is.
     tenant
         .insert(&[
             ("report_period_id", &september),
@@ -371,6 +391,10 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
             namespace: text("Worker unallocated"),
             node: text("node-a"),
             resource_id: text("i-0aaa"),
+            written: WrittenColumns {
+                all_labels: text("{}"),
+                ..written(september_id, day(9, 2))
+            },
             ..key("Pod", day(9, 2))
         },
         cost_category_id: None,
@@ -399,6 +423,7 @@ async fn rows_come_back_mapped_from_monthly_and_default_partitions() {
             namespace: text("shop"),
             node: text("node-b"),
             pod_labels: text("{}"),
+            written: written(october_id, day(10, 5)),
             ..key("Pod", day(10, 5))
         },
         cost_category_id: None,
@@ -727,7 +752,7 @@ async fn the_oracle_reads_back_what_the_engine_wrote() {
     let report = run_quietly(&request)
         .await
         .unwrap_or_else(|e| panic!("the run into {} fails: {e}", tenant.schema));
-    let engine: Vec<ComparableRow> = report.rows.iter().map(ComparableRow::from).collect();
+    let engine: Vec<ComparableRow> = ComparableRow::of_run(&report);
     let sources: std::collections::BTreeSet<&str> =
         engine.iter().map(|r| r.key.data_source.as_str()).collect();
     assert_eq!(

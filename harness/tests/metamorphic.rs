@@ -107,7 +107,7 @@ fn run_report(request: &RunRequest) -> Result<RunReport, Failure> {
 }
 
 fn run(request: &RunRequest) -> Outcome {
-    run_report(request).map(|report| sorted(report.rows.iter().map(ComparableRow::from)))
+    run_report(request).map(|report| sorted(ComparableRow::of_run(&report)))
 }
 
 /// A run's Pod-branch and Storage rows, sorted: every row but the unallocated ones.
@@ -117,7 +117,7 @@ fn allocated(report: &RunReport) -> Vec<ComparableRow> {
             .rows
             .iter()
             .filter(|row| !row.is_unallocated())
-            .map(ComparableRow::from),
+            .map(|row| ComparableRow::of_engine_row(row, &report.constants)),
     )
 }
 
@@ -752,7 +752,7 @@ proptest! {
         let expected = run_report(&scenario(&model).request()).map(|report| {
             sorted(report.rows.iter().map(|row| {
                 let unallocated = row.is_unallocated();
-                let mut row = ComparableRow::from(row);
+                let mut row = ComparableRow::of_engine_row(row, &report.constants);
                 if storage_doubled {
                     for metric in STORAGE_SUMS {
                         let value = &mut row.metrics[metric as usize];

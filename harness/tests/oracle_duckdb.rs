@@ -613,7 +613,7 @@ async fn run_both_with(
         .run(&QueryParams::from_request(&request).expect("oracle parameters"))
         .unwrap_or_else(|e| panic!("oracle run: {e}"));
     Sides {
-        engine: report.rows.iter().map(ComparableRow::from).collect(),
+        engine: ComparableRow::of_run(&report),
         oracle,
     }
 }

@@ -56,7 +56,7 @@ fn engine_rows(scenario: &Scenario) -> Vec<ComparableRow> {
         .expect("a tokio runtime starts")
         .block_on(run_quietly(&scenario.request()))
         .unwrap_or_else(|e| panic!("the engine failed: {e}"));
-    report.rows.iter().map(ComparableRow::from).collect()
+    ComparableRow::of_run(&report)
 }
 
 /// koku's tables for `params` on the local Trino, and the reference query run there.

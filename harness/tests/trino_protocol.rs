@@ -24,7 +24,7 @@ use chrono::{NaiveDate, Utc};
 use ocp_engine::compat::Compatibility;
 use ocp_engine::run::Output;
 use ocp_engine::summary::Metric;
-use ocp_harness::compare::{ComparableRow, NaturalKey, Tolerance};
+use ocp_harness::compare::{ComparableRow, NaturalKey, Tolerance, WrittenColumns};
 use ocp_harness::oracle::query::{render, schema_of_account};
 use ocp_harness::oracle::settings::{Secret, TrinoCredential, TrinoSection};
 use ocp_harness::oracle::trino::{qualify, Places};
@@ -339,6 +339,18 @@ fn key(
         storageclass: volume.as_ref().map(|v| v[2].clone()),
         pod_labels: pod_labels.map(str::to_string),
         volume_labels: volume_labels.map(str::to_string),
+        // What the responses carry beside: the run of `params()`, `all_labels` the row's own
+        // labels or `{}`, koku's usage-cost literal on every row but the unallocated ones.
+        written: WrittenColumns {
+            usage_end: Some(usage_start),
+            all_labels: Some(pod_labels.or(volume_labels).unwrap_or("{}").to_string()),
+            infrastructure_usage_cost: (!namespace.ends_with("unallocated"))
+                .then(|| r#"{"cpu":0.0,"memory":0.0,"storage":0.0}"#.to_string()),
+            report_period_id: Some(3),
+            cluster_id: Some("c1".to_string()),
+            cluster_alias: None,
+            source_uuid: Some(Uuid::from_u128(1).to_string()),
+        },
     }
 }
 
@@ -608,6 +620,14 @@ fn result_pages(rows: &[ComparableRow]) -> String {
     }
     columns.push(column("cost_category_id", "integer"));
     columns.extend(Metric::ALL.iter().map(|m| column(m.column(), "double")));
+    columns.push(column("usage_end", "date"));
+    for name in ["all_labels", "infrastructure_usage_cost"] {
+        columns.push(column(name, "varchar"));
+    }
+    columns.push(column("report_period_id", "integer"));
+    for name in ["cluster_id", "cluster_alias", "source_uuid"] {
+        columns.push(column(name, "varchar"));
+    }
     let data: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -626,6 +646,16 @@ fn result_pages(rows: &[ComparableRow]) -> String {
                 json!(row.cost_category_id),
             ];
             values.extend(row.metrics.iter().map(|m| json!(m)));
+            let w = &k.written;
+            values.extend([
+                json!(w.usage_end.map(|d| d.to_string())),
+                json!(w.all_labels),
+                json!(w.infrastructure_usage_cost),
+                json!(w.report_period_id),
+                json!(w.cluster_id),
+                json!(w.cluster_alias),
+                json!(w.source_uuid),
+            ]);
             Value::Array(values)
         })
         .collect();

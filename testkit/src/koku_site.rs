@@ -124,7 +124,7 @@ impl KokuSite {
              SELECT CAST(uuid() AS varchar), report_period_id, cluster_id, cluster_alias, \
              data_source, usage_start, usage_end, namespace, node, resource_id, pod_labels, {}, \
              persistentvolumeclaim, persistentvolume, storageclass, volume_labels, {}, \
-             source_uuid, CAST(NULL AS varchar), CAST(NULL AS varchar), cost_category_id,\n\
+             source_uuid, infrastructure_usage_cost, CAST(NULL AS varchar), cost_category_id,\n\
              source_uuid, CAST(year(usage_start) AS varchar), \
              CAST(month(usage_start) AS varchar), CAST(day(usage_start) AS varchar)\n\
              FROM (\n{}\n)",

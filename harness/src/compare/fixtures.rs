@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use ocp_engine::summary::Metric;
 use proptest::prelude::*;
 
-use super::row::{ComparableRow, NaturalKey};
+use super::row::{ComparableRow, NaturalKey, WrittenColumns};
 
 /// A Pod key on 2024-05-`day`; every other part NULL.
 pub(crate) fn key(day: u32, namespace: Option<&str>, node: Option<&str>) -> NaturalKey {
@@ -19,6 +19,7 @@ pub(crate) fn key(day: u32, namespace: Option<&str>, node: Option<&str>) -> Natu
         storageclass: None,
         pod_labels: None,
         volume_labels: None,
+        written: WrittenColumns::default(),
     }
 }
 

@@ -24,7 +24,7 @@ use ocp_engine::summary::Metric;
 use serde::Serialize;
 
 pub use metrics::{ColumnStats, ErrorHistogram, Tolerance, ValueDifference};
-pub use row::{canonical_json, ComparableRow, NaturalKey};
+pub use row::{canonical_json, ComparableRow, NaturalKey, WrittenColumns};
 pub use totals::{TotalLine, Totals};
 
 use matching::Pair;

@@ -3,11 +3,13 @@
 //! came from.
 
 use chrono::NaiveDate;
-use ocp_engine::summary::{Metric, SummaryRow};
+use ocp_engine::run::{RunConstants, RunReport};
+use ocp_engine::summary::{Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_COST};
 
 /// The columns compared: every column of `reporting_ocpusagelineitem_daily_summary` the summary
-/// step computes, minus `uuid` (random) and the run constants (report period, cluster, source),
-/// which a comparison checks once rather than per row.
+/// step writes but `uuid` (random): the natural key and the other written columns
+/// ([`NaturalKey`], compared exactly), `cost_category_id` (exactly) and the 18 metrics (within a
+/// tolerance).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComparableRow {
     pub key: NaturalKey,
@@ -17,8 +19,12 @@ pub struct ComparableRow {
 }
 
 /// What identifies a row (issue 3 "Comparison"): data_source, usage_start, namespace, node,
-/// resource_id, pvc, pv, storageclass, and the labels as canonical JSON. Any part may be NULL,
-/// and koku's own quirks can repeat a key, so rows are matched as a NULL-safe multiset.
+/// resource_id, pvc, pv, storageclass, and the labels as canonical JSON; then the other columns
+/// written, which follow from the key or the run (`usage_end`, `all_labels`,
+/// `infrastructure_usage_cost`, the report period, cluster and source): a row that differs in
+/// any of them matches no row of the other side, so every written column is compared exactly.
+/// Any part may be NULL, and koku's own quirks can repeat a key, so rows are matched as a
+/// NULL-safe multiset.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NaturalKey {
     pub data_source: String,
@@ -33,6 +39,23 @@ pub struct NaturalKey {
     pub pod_labels: Option<String>,
     /// Canonical JSON of `volume_labels`.
     pub volume_labels: Option<String>,
+    /// The written columns that are not part of the identity.
+    pub written: WrittenColumns,
+}
+
+/// The columns a row is written with besides its identity and values (spec §3 statement 4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WrittenColumns {
+    pub usage_end: Option<NaiveDate>,
+    /// Canonical JSON of `all_labels`.
+    pub all_labels: Option<String>,
+    /// Canonical JSON of `infrastructure_usage_cost`.
+    pub infrastructure_usage_cost: Option<String>,
+    pub report_period_id: Option<i32>,
+    pub cluster_id: Option<String>,
+    pub cluster_alias: Option<String>,
+    /// The source uuid, lowercase hyphenated text.
+    pub source_uuid: Option<String>,
 }
 
 impl ComparableRow {
@@ -41,8 +64,20 @@ impl ComparableRow {
     }
 }
 
-impl From<&SummaryRow> for ComparableRow {
-    fn from(row: &SummaryRow) -> Self {
+impl ComparableRow {
+    /// The rows a finished engine run wrote, every written column as the sinks write it
+    /// (`usage_end` = `usage_start`, `all_labels` from the pod and volume labels, koku's
+    /// `infrastructure_usage_cost` literal on Pod and Storage rows, the run's constants).
+    pub fn of_run(report: &RunReport) -> Vec<ComparableRow> {
+        report
+            .rows
+            .iter()
+            .map(|row| ComparableRow::of_engine_row(row, &report.constants))
+            .collect()
+    }
+
+    /// One engine row, carrying `constants`.
+    pub fn of_engine_row(row: &SummaryRow, constants: &RunConstants) -> ComparableRow {
         ComparableRow {
             key: NaturalKey {
                 data_source: row.data_source.as_str().to_string(),
@@ -56,6 +91,17 @@ impl From<&SummaryRow> for ComparableRow {
                 // The engine's maps serialise with sorted keys already.
                 pod_labels: row.pod_labels_json(),
                 volume_labels: row.volume_labels_json(),
+                written: WrittenColumns {
+                    usage_end: Some(row.usage_start),
+                    all_labels: Some(row.all_labels_json()),
+                    infrastructure_usage_cost: row
+                        .has_infrastructure_usage_cost
+                        .then(|| canonical_json(ZERO_INFRASTRUCTURE_USAGE_COST)),
+                    report_period_id: Some(constants.report_period_id),
+                    cluster_id: Some(constants.cluster_id.clone()),
+                    cluster_alias: constants.cluster_alias.clone(),
+                    source_uuid: Some(constants.source_uuid.to_string()),
+                },
             },
             cost_category_id: row.cost_category_id,
             metrics: row.metrics,

@@ -42,7 +42,7 @@ use super::query::{
 use super::tables::{setup_script, storage_exists};
 use super::{Oracle, OracleError, OracleRun};
 use crate::child_peak_memory::{ChildRun, MeasuredChild};
-use crate::compare::{canonical_json, ComparableRow, NaturalKey};
+use crate::compare::{canonical_json, ComparableRow, NaturalKey, WrittenColumns};
 
 /// The file the script writes the rows to, in the run's folder.
 const RESULT_FILE: &str = "result.parquet";
@@ -351,6 +351,13 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
     let pod_labels = text("pod_labels")?;
     let volume_labels = text("volume_labels")?;
     let cost_category_id = column("cost_category_id", DataType::Int32)?;
+    let usage_end = column("usage_end", DataType::Date32)?;
+    let all_labels = text("all_labels")?;
+    let infrastructure_usage_cost = text("infrastructure_usage_cost")?;
+    let report_period_id = column("report_period_id", DataType::Int32)?;
+    let cluster_id = text("cluster_id")?;
+    let cluster_alias = text("cluster_alias")?;
+    let source_uuid = text("source_uuid")?;
     let metrics = Metric::ALL
         .iter()
         .map(|m| column(m.column(), DataType::Float64))
@@ -362,6 +369,8 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
     };
     let labels = |array: &ArrayRef, i: usize| string(array, i).map(|t| canonical_json(&t));
     let dates = usage_start.as_primitive::<Date32Type>();
+    let end_dates = usage_end.as_primitive::<Date32Type>();
+    let period_ids = report_period_id.as_primitive::<Int32Type>();
     let ids = cost_category_id.as_primitive::<Int32Type>();
     (0..batch.num_rows())
         .map(|i| {
@@ -380,6 +389,18 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
                 storageclass: string(&storageclass, i),
                 pod_labels: labels(&pod_labels, i),
                 volume_labels: labels(&volume_labels, i),
+                written: WrittenColumns {
+                    usage_end: end_dates
+                        .is_valid(i)
+                        .then(|| end_dates.value_as_date(i))
+                        .flatten(),
+                    all_labels: labels(&all_labels, i),
+                    infrastructure_usage_cost: labels(&infrastructure_usage_cost, i),
+                    report_period_id: period_ids.is_valid(i).then(|| period_ids.value(i)),
+                    cluster_id: string(&cluster_id, i),
+                    cluster_alias: string(&cluster_alias, i),
+                    source_uuid: string(&source_uuid, i),
+                },
             };
             let mut values = [None; 18];
             for (value, array) in values.iter_mut().zip(&metrics) {

@@ -57,7 +57,7 @@ use uuid::Uuid;
 
 use super::query::sql_string;
 use super::{Oracle, OracleError, OracleRun, QueryParams};
-use crate::compare::{canonical_json, ComparableRow, NaturalKey};
+use crate::compare::{canonical_json, ComparableRow, NaturalKey, WrittenColumns};
 
 /// The summary table, koku's partitioned parent.
 const SUMMARY_TABLE: &str = "reporting_ocpusagelineitem_daily_summary";
@@ -256,7 +256,9 @@ impl KokuPostgresOracle {
             "SELECT coalesce(data_source::text, ''), usage_start::date, namespace::text, \
              node::text, resource_id::text, persistentvolumeclaim::text, persistentvolume::text, \
              storageclass::text, pod_labels::text, volume_labels::text, cost_category_id::int4,\n       \
-             {metrics}\n\
+             {metrics},\n       \
+             usage_end::date, all_labels::text, infrastructure_usage_cost::text, \
+             report_period_id::int4, cluster_id::text, cluster_alias::text, source_uuid::text\n\
              FROM {table}\n\
              WHERE report_period_id = {report_period_id}\n  \
                AND source_uuid = {source}::uuid\n  \
@@ -346,6 +348,15 @@ fn comparable_row(row: &tokio_postgres::Row) -> ComparableRow {
             storageclass: row.get(7),
             pod_labels: labels(8),
             volume_labels: labels(9),
+            written: WrittenColumns {
+                usage_end: row.get(29),
+                all_labels: labels(30),
+                infrastructure_usage_cost: labels(31),
+                report_period_id: row.get(32),
+                cluster_id: row.get(33),
+                cluster_alias: row.get(34),
+                source_uuid: row.get(35),
+            },
         },
         cost_category_id: row.get(10),
         metrics,

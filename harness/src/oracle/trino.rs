@@ -208,7 +208,8 @@ pub fn qualify(template: &str, places: &Places) -> String {
 }
 
 /// The SELECT of koku's staging rows for the run of `query` from `hive` (`catalog.schema`):
-/// koku's statement 4 filter (spec §3), the compared columns.
+/// koku's statement 4 filter (spec §3), the compared columns, `all_labels` computed as statement
+/// 4 computes it on its copy (the pod labels, then the volume labels, over `{}`).
 pub fn staging_sql(hive: &str, query: &QueryParams) -> String {
     let days: Vec<String> = query
         .start
@@ -220,7 +221,12 @@ pub fn staging_sql(hive: &str, query: &QueryParams) -> String {
     format!(
         "SELECT data_source, usage_start, namespace, node, resource_id, pod_labels, \
          volume_labels,\n    persistentvolumeclaim, persistentvolume, storageclass, \
-         cost_category_id,\n    {}\nFROM {hive}.{STAGING_TABLE}\nWHERE source = {}\n  \
+         cost_category_id,\n    {},\n    usage_end, infrastructure_usage_cost, \
+         report_period_id, cluster_id, cluster_alias, source_uuid,\n    \
+         json_format(CAST(map_concat(\
+         CAST(json_parse(coalesce(pod_labels, '{{}}')) AS map(varchar, varchar)), \
+         CAST(json_parse(coalesce(volume_labels, '{{}}')) AS map(varchar, varchar))\
+         ) AS json)) AS all_labels\nFROM {hive}.{STAGING_TABLE}\nWHERE source = {}\n  \
          AND year = {}\n  AND lpad(month, 2, '0') = {}\n  AND day IN ({})",
         metrics.join(", "),
         sql_string(&query.source_uuid.to_string()),

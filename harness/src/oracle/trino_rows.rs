@@ -16,7 +16,7 @@ use ocp_engine::summary::Metric;
 use serde_json::Value;
 use trino_rust_client::Column;
 
-use crate::compare::{canonical_json, ComparableRow, NaturalKey};
+use crate::compare::{canonical_json, ComparableRow, NaturalKey, WrittenColumns};
 
 /// What a compared column holds, and so which Trino types may carry it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,7 +32,7 @@ impl Kind {
     fn accepts(self, raw_type: &str) -> bool {
         const INTEGERS: [&str; 4] = ["bigint", "integer", "smallint", "tinyint"];
         match self {
-            Kind::Text => matches!(raw_type, "varchar" | "char"),
+            Kind::Text => matches!(raw_type, "varchar" | "char" | "uuid"),
             Kind::Labels => matches!(raw_type, "varchar" | "char" | "json"),
             Kind::Date => raw_type == "date",
             Kind::Number => {
@@ -108,6 +108,13 @@ struct Fields {
     volume_labels: usize,
     cost_category_id: usize,
     metrics: Vec<usize>,
+    usage_end: usize,
+    all_labels: usize,
+    infrastructure_usage_cost: usize,
+    report_period_id: usize,
+    cluster_id: usize,
+    cluster_alias: usize,
+    source_uuid: usize,
 }
 
 impl Fields {
@@ -130,6 +137,13 @@ impl Fields {
                 .iter()
                 .map(|m| field(m.column(), Kind::Number))
                 .collect::<Result<_, _>>()?,
+            usage_end: field("usage_end", Kind::Date)?,
+            all_labels: field("all_labels", Kind::Labels)?,
+            infrastructure_usage_cost: field("infrastructure_usage_cost", Kind::Labels)?,
+            report_period_id: field("report_period_id", Kind::Integer)?,
+            cluster_id: field("cluster_id", Kind::Text)?,
+            cluster_alias: field("cluster_alias", Kind::Text)?,
+            source_uuid: field("source_uuid", Kind::Text)?,
         })
     }
 }
@@ -213,6 +227,15 @@ fn comparable_row(cell: &Cell, f: &Fields) -> Result<ComparableRow, String> {
         storageclass: cell.text(f.storageclass)?,
         pod_labels: cell.get(f.pod_labels, labels)?,
         volume_labels: cell.get(f.volume_labels, labels)?,
+        written: WrittenColumns {
+            usage_end: cell.get(f.usage_end, date)?,
+            all_labels: cell.get(f.all_labels, labels)?,
+            infrastructure_usage_cost: cell.get(f.infrastructure_usage_cost, labels)?,
+            report_period_id: cell.get(f.report_period_id, integer)?,
+            cluster_id: cell.text(f.cluster_id)?,
+            cluster_alias: cell.text(f.cluster_alias)?,
+            source_uuid: cell.text(f.source_uuid)?.map(|s| s.to_lowercase()),
+        },
     };
     let mut metrics = [None; 18];
     for (value, at) in metrics.iter_mut().zip(&f.metrics) {

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use ocp_engine::run::{PhaseReport, RunReport};
+use ocp_engine::run::{PhaseReport, RunConstants, RunReport};
 use ocp_engine::summary::Metric;
 use uuid::Uuid;
 
 use super::document::{CompareReport, Context};
-use crate::compare::{compare, ComparableRow, NaturalKey, Tolerance};
+use crate::compare::{compare, ComparableRow, NaturalKey, Tolerance, WrittenColumns};
 use crate::oracle::OracleRun;
 
 /// The dataset description: every character the forms must escape.
@@ -31,6 +31,7 @@ fn key(day: u32, namespace: &str) -> NaturalKey {
         storageclass: None,
         pod_labels: Some(r#"{"app":"web"}"#.to_string()),
         volume_labels: None,
+        written: WrittenColumns::default(),
     }
 }
 
@@ -65,6 +66,12 @@ fn engine_run() -> RunReport {
             phase("write", 30, 50),
         ],
         rows: Vec::new(),
+        constants: RunConstants {
+            report_period_id: 1,
+            cluster_id: "c1".to_string(),
+            cluster_alias: None,
+            source_uuid: Uuid::from_u128(0x5678),
+        },
     }
 }
 

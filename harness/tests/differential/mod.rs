@@ -133,7 +133,7 @@ pub fn engine_equals_oracle(
         }
         Err(other) => return Err(format!("engine: {other}")),
     };
-    let engine_rows: Vec<ComparableRow> = report.rows.iter().map(ComparableRow::from).collect();
+    let engine_rows = ComparableRow::of_run(&report);
     let comparison = compare(&engine_rows, &oracle.rows, tolerance);
     if comparison.within_tolerance() {
         return Ok(Some(Compared::of(&report.rows)));
