@@ -63,11 +63,12 @@ trino-setup:
     testkit/trino/setup.sh
 
 # Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
-# against a yardstick and the same month on the local Trino, measured in the same run (see
+# against a yardstick, the same month on the local Trino, and the engine reading the month from
+# koku's on-prem PostgreSQL tables beside a plain COPY of them, measured in the same run (see
 # `ocp-harness bench --help`).
 bench scale="typical" rounds="5": trino-setup
     cargo build --release --locked -p ocp-engine -p ocp-harness-cli
-    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} --trino
+    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} --trino --postgres-source
 
 # Engine against the DuckDB oracle on a dataset (default: the generated typical cluster in
 # data/typical), go/no-go report under reports/<timestamp>/; exit 0 GO, 1 NO-GO, 4 REVIEW.

@@ -17,16 +17,18 @@ use ocp_engine::error::{Error, Result, Service};
 use ocp_engine::postgres::koku_tables_sql;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
+use ocp_engine::source::Source;
 
 #[derive(Parser)]
 #[command(
     name = "ocp-engine",
     version,
     about = "Computes koku's OpenShift daily summary (reporting_ocpusagelineitem_daily_summary) \
-             from koku's Parquet, without Trino.",
+             from koku's Parquet or on-prem line-item tables, without Trino.",
     long_about = "Computes the rows that koku's Trino script reporting_ocpusagelineitem_daily_summary.sql \
                   writes for one OpenShift source and a date range inside one month, from the same \
-                  Parquet files (S3/MinIO or a local folder), and writes them to koku's PostgreSQL \
+                  Parquet files (S3/MinIO or a local folder) or, on-prem, from koku's line-item tables \
+                  in PostgreSQL (--input postgresql://…), and writes them to koku's PostgreSQL \
                   table in one transaction (deleting the rows koku would delete first) or to a file.\n\n\
                   Settings come from --config FILE, then OCP_ENGINE_* environment variables, then flags \
                   (later wins). S3 credentials come from the usual AWS_* variables.\n\n\
@@ -50,9 +52,13 @@ enum Command {
         (later wins); see docs/operations.md. The report period and cluster are looked up in \
         reporting_ocpusagereportperiod when not given. S3 credentials come from AWS_* variables \
         or the config's [source] section.\n\n\
-        Exit codes: 0 rows written, 2 bad input (settings, a Parquet file, a label text, no \
-        pod-usage files: the message names the file, column or setting), 3 infrastructure failure \
-        (PostgreSQL, S3, disk: nothing was written)."
+        On-prem (koku without Parquet), --input postgresql://… reads koku's line-item tables \
+        (openshift_pod_usage_line_items and the four daily tables) in the --schema of that \
+        database; the rows then go to the same database unless --postgres-url or --out says \
+        otherwise, and the compatibility defaults to koku's PostgreSQL port.\n\n\
+        Exit codes: 0 rows written, 2 bad input (settings, a Parquet file or table, a label text, \
+        no pod-usage data: the message names the file or table, column or setting), 3 \
+        infrastructure failure (PostgreSQL, S3, disk: nothing was written)."
     )]
     Aggregate(Box<AggregateArgs>),
     /// Print the DDL of the koku tables the engine reads and writes, for a schema.
@@ -68,13 +74,15 @@ struct AggregateArgs {
     /// TOML config file (see docs/operations.md); flags and environment override it.
     #[arg(long, short, env = "OCP_ENGINE_CONFIG")]
     config: Option<PathBuf>,
-    /// Where koku's data/ tree is: a local folder, or s3://BUCKET[/PREFIX].
+    /// Where koku's line items are: a local folder or s3://BUCKET[/PREFIX] holding koku's data/
+    /// tree, or postgresql://… for koku's on-prem line-item tables (in the --schema).
     #[arg(long, env = "OCP_ENGINE_INPUT")]
     input: Option<String>,
     /// S3 endpoint URL for MinIO or another S3-compatible server (else AWS_ENDPOINT).
     #[arg(long, env = "OCP_ENGINE_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
-    /// koku's account folder: the tenant schema without a leading "acct" (e.g. org1234567).
+    /// koku's account folder: the tenant schema without a leading "acct" (e.g. org1234567);
+    /// the schema by default when the input is PostgreSQL.
     #[arg(long, env = "OCP_ENGINE_ACCOUNT")]
     account: Option<String>,
     /// The OpenShift source (provider) UUID.
@@ -95,18 +103,20 @@ struct AggregateArgs {
     /// cluster_alias written on every row; from the report period when omitted.
     #[arg(long)]
     cluster_alias: Option<String>,
-    /// PostgreSQL URL (catalog and sink), e.g. postgresql://koku@db:5432/koku.
+    /// PostgreSQL URL (catalog and sink), e.g. postgresql://koku@db:5432/koku; the input's
+    /// when the input is PostgreSQL.
     #[arg(long, env = "OCP_ENGINE_POSTGRES_URL")]
     postgres_url: Option<String>,
-    /// koku tenant schema in PostgreSQL (e.g. org1234567).
+    /// koku tenant schema in PostgreSQL (e.g. org1234567): catalog, sink and on-prem tables.
     #[arg(long, env = "OCP_ENGINE_SCHEMA")]
     schema: Option<String>,
     /// Write the rows to this .parquet or .csv file instead of PostgreSQL.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Which koku to reproduce: "trino" (koku's Trino SQL, the default) or "postgres" (koku's
-    /// on-prem PostgreSQL port, which differs in a few NULL and rounding cases: docs/semantics.md).
-    /// Else summary.compatibility in the config file.
+    /// Which koku to reproduce: "trino" (koku's Trino SQL, the default for Parquet) or
+    /// "postgres" (koku's on-prem PostgreSQL port, the default for a PostgreSQL input; it differs
+    /// in a few NULL and rounding cases: docs/semantics.md). Else summary.compatibility in the
+    /// config file.
     #[arg(long, env = "OCP_ENGINE_COMPATIBILITY", value_name = "trino|postgres")]
     compatibility: Option<Compatibility>,
     /// No progress bar, only the final report.
@@ -230,7 +240,7 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("reading Parquet {bar:30} {pos}/{len} files {elapsed}")
+        ProgressStyle::with_template("reading {bar:30} {pos}/{len} files or tables {elapsed}")
             .expect("the template is valid"),
     );
     bar
@@ -266,8 +276,13 @@ fn print_report(request: &RunRequest, report: &RunReport) {
         "reproducing: {variant} (--compatibility {})",
         request.compatibility
     );
+    let from_tables = Source::is_postgres(&request.location);
     for (table, files) in &report.files_per_table {
-        println!("  read {files:>4} files of {table}");
+        match (from_tables, files) {
+            (true, 0) => println!("  no rows of the source in {table}"),
+            (true, _) => println!("  read the on-prem table {table}"),
+            (false, _) => println!("  read {files:>4} files of {table}"),
+        }
     }
     let rows: Vec<String> = report
         .rows_per_data_source

@@ -32,8 +32,8 @@ pub enum Problem {
     Column { file: String, column: String },
     /// A table of koku's database the run needs and does not find (`schema.table`).
     Table(String),
-    /// The month holds no daily file of the source at all: nothing under `searched` (the
-    /// source, year and month's folder of koku's daily pod table).
+    /// The month holds no daily data of the source at all: nothing in `searched` (the
+    /// source, year and month's folder of koku's daily pod table, or that table in PostgreSQL).
     NoData { searched: String },
     /// A computed value koku's column cannot store (a NaN into numeric(33,15)), by column.
     Value { column: String },

@@ -224,16 +224,13 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     // koku runs the script on a month whose storage table has files even without pod usage
     // (Storage rows without nodes); a month with neither is a wrong source, account or month.
     if pod_daily.is_empty() && storage_daily.is_empty() {
-        let searched = format!(
-            "{}/{}",
-            source.display.trim_end_matches('/'),
-            partition.prefix(Table::POD_USAGE_DAILY)
-        );
+        let searched = source.searched(partition, Table::POD_USAGE_DAILY);
         let message = format!(
-            "no pod-usage files for source {} in {:04}-{:02}: nothing under {searched}. Check the \
-             source UUID, the account and the month, and that koku has converted the month's \
-             reports to Parquet.",
-            partition.source_uuid, partition.year, partition.month,
+            "no pod-usage data for source {} in {:04}-{:02}: nothing in {searched}. {}",
+            partition.source_uuid,
+            partition.year,
+            partition.month,
+            source.no_data_hint()
         );
         return Err(Error::input(Problem::NoData { searched }, message));
     }

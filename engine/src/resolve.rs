@@ -11,7 +11,7 @@ use crate::compat::Compatibility;
 use crate::config::{ConfigFile, SourceSection};
 use crate::error::{Error, Result};
 use crate::run::{CatalogSource, Output, PostgresTarget, RunRequest};
-use crate::source::{S3Credentials, S3Settings};
+use crate::source::{S3Credentials, S3Settings, Source};
 
 /// Settings given outside the config file (flags, environment); each `Some` wins over the file.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,10 @@ pub struct Overrides {
 /// The catalog is the file's `[catalog]` table when present (an explicit table wins), else
 /// koku's tables in PostgreSQL; the output is `overrides.out`, else PostgreSQL when a URL and
 /// schema are set.
+///
+/// When the input is a PostgreSQL URL (koku's on-prem line-item tables, in the tenant schema),
+/// the PostgreSQL URL defaults to it, the account to the schema, and the compatibility to koku's
+/// PostgreSQL port.
 pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequest> {
     let args = overrides;
     let s3_credentials = s3_credentials(&file.source)?;
@@ -54,13 +58,21 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
             "source.location",
         )
     })?;
-    let account = args.account.or(file.source.account).ok_or_else(|| {
-        missing(
-            "the account",
-            "--account / OCP_ENGINE_ACCOUNT",
-            "source.account",
-        )
-    })?;
+    let from_postgres = Source::is_postgres(&location);
+    let postgres_url = args.postgres_url.or(file.postgres.url);
+    let schema = args.schema.or(file.postgres.schema);
+    // koku's on-prem tables live in the tenant schema, named for the account.
+    let account = match (args.account.or(file.source.account), &schema) {
+        (Some(account), _) => account,
+        (None, Some(schema)) if from_postgres => schema.clone(),
+        (None, _) => {
+            return Err(missing(
+                "the account",
+                "--account / OCP_ENGINE_ACCOUNT",
+                "source.account",
+            ))
+        }
+    };
     let source_uuid = match args.source_uuid {
         Some(uuid) => uuid,
         None => {
@@ -97,8 +109,8 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
     };
     let start = date(args.start, file.period.start, "start")?;
     let end = date(args.end, file.period.end, "end")?;
-    let postgres_url = args.postgres_url.or(file.postgres.url);
-    let schema = args.schema.or(file.postgres.schema);
+    // Reading koku's on-prem tables, the rows go to the same database unless told otherwise.
+    let postgres_url = postgres_url.or_else(|| from_postgres.then(|| location.clone()));
     let postgres = match (postgres_url, schema) {
         (Some(url), Some(schema)) => Some(PostgresTarget { url, schema }),
         (Some(_), None) => {
@@ -147,10 +159,14 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
         catalog,
         postgres,
         output,
-        compatibility: args
-            .compatibility
-            .or(file.summary.compatibility)
-            .unwrap_or_default(),
+        // koku's on-prem tables are summarised by its PostgreSQL port.
+        compatibility: args.compatibility.or(file.summary.compatibility).unwrap_or(
+            if from_postgres {
+                Compatibility::Postgres
+            } else {
+                Compatibility::Trino
+            },
+        ),
     })
 }
 
@@ -167,5 +183,105 @@ fn s3_credentials(source: &SourceSection) -> Result<Option<S3Credentials>> {
             "the config's [source] sets only one of s3_access_key_id and s3_secret_access_key: \
              set both, or neither and use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PeriodSection;
+    use crate::error::Problem;
+
+    const DB: &str = "postgresql://koku@db:5432/koku";
+
+    fn config(location: &str) -> ConfigFile {
+        ConfigFile {
+            source: SourceSection {
+                location: Some(location.to_string()),
+                source_uuid: Some("6795d5e6-951c-4382-a8d3-390515d7ec2d".to_string()),
+                ..Default::default()
+            },
+            period: PeriodSection {
+                start: Some("2026-05-01".to_string()),
+                end: Some("2026-05-31".to_string()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn with_schema() -> Overrides {
+        Overrides {
+            schema: Some("org1234567".to_string()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_postgres_input_defaults_to_its_database_the_schema_as_account_and_the_port() {
+        let request = resolve_request(config(DB), with_schema()).unwrap();
+        let target = request.postgres.as_ref().expect("the input's database");
+        assert_eq!(
+            (target.url.as_str(), target.schema.as_str()),
+            (DB, "org1234567")
+        );
+        assert_eq!(request.account, "org1234567");
+        assert_eq!(request.compatibility, Compatibility::Postgres);
+        assert!(matches!(request.catalog, CatalogSource::Postgres));
+        assert!(matches!(request.output, Output::Postgres));
+    }
+
+    #[test]
+    fn explicit_settings_win_over_the_postgres_input_defaults() {
+        let overrides = Overrides {
+            account: Some("acct9".to_string()),
+            postgres_url: Some("postgresql://other@db2/koku".to_string()),
+            compatibility: Some(Compatibility::Trino),
+            out: Some(PathBuf::from("rows.csv")),
+            ..with_schema()
+        };
+        let request = resolve_request(config(DB), overrides).unwrap();
+        assert_eq!(request.account, "acct9");
+        assert_eq!(request.postgres.unwrap().url, "postgresql://other@db2/koku");
+        assert_eq!(request.compatibility, Compatibility::Trino);
+        assert!(matches!(request.output, Output::File(_)));
+    }
+
+    #[test]
+    fn a_postgres_input_needs_the_tenant_schema() {
+        let err = resolve_request(config(DB), Overrides::default()).unwrap_err();
+        // Without a schema there is no account either; the account is asked for first.
+        assert_eq!(
+            err.problem(),
+            Some(&Problem::Setting("source.account".into()))
+        );
+        let overrides = Overrides {
+            account: Some("org1".to_string()),
+            ..Default::default()
+        };
+        let err = resolve_request(config(DB), overrides).unwrap_err();
+        assert_eq!(
+            err.problem(),
+            Some(&Problem::Setting("postgres.schema".into()))
+        );
+    }
+
+    #[test]
+    fn a_folder_input_still_reproduces_trino_and_needs_its_account() {
+        let mut file = config("/data/koku");
+        file.source.account = Some("org1".to_string());
+        let overrides = Overrides {
+            out: Some(PathBuf::from("rows.csv")),
+            ..Default::default()
+        };
+        file.catalog = Some(Default::default());
+        let request = resolve_request(file, overrides).unwrap();
+        assert_eq!(request.compatibility, Compatibility::Trino);
+        assert!(request.postgres.is_none());
+        let err = resolve_request(config("/data/koku"), with_schema()).unwrap_err();
+        assert_eq!(
+            err.problem(),
+            Some(&Problem::Setting("source.account".into()))
+        );
     }
 }

@@ -54,6 +54,8 @@ pub struct PostgresTarget {
 /// Everything a run needs, resolved from config file, environment and flags.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
+    /// Where the line items are: a folder, `s3://bucket[/prefix]`, or a PostgreSQL URL whose
+    /// on-prem tables are read in the schema of [`RunRequest::postgres`].
     pub location: String,
     pub s3: S3Settings,
     pub account: String,
@@ -187,7 +189,11 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
     };
     let identity = resolve_identity(request, run_id, client.as_ref(), schema).await?;
 
-    let source = Source::open(&request.location, &request.s3)?;
+    let source = Source::open(
+        &request.location,
+        &request.s3,
+        Some(schema).filter(|s| !s.is_empty()),
+    )?;
     let partition = Partition {
         account: request.account.clone(),
         source_uuid: request.source_uuid.to_string(),

@@ -235,7 +235,7 @@ fn input_folder_that_does_not_exist_is_named() {
 fn empty_input_folder_has_no_pod_usage_files() {
     let workspace = Workspace::new();
     let stderr = stderr_of_failure(&mut workspace.aggregate(&workspace.settings()), 2);
-    assert_mentions(&stderr, &["no pod-usage files", SOURCE, "2026-03"]);
+    assert_mentions(&stderr, &["no pod-usage data", SOURCE, "2026-03"]);
 }
 
 #[test]

@@ -8,6 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use ocp_engine::config::ConfigFile;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_harness::bench::{self, TrinoRound};
+use ocp_harness::onprem_tables::load_parquet_tree;
+use ocp_harness::oracle::tables::HIVE_TABLES;
 use ocp_harness::oracle::{Oracle, QueryParams, TrinoOracle};
 use ocp_harness::synth::Scale;
 use ocp_testkit::{fresh_schema, local_trino, KokuSite};
@@ -45,6 +47,12 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
 
+    /// Also load the month into koku's on-prem line-item tables (see `load-onprem`) and run,
+    /// each round, the engine reading them (--input postgresql://…) and a plain COPY of the same
+    /// rows (the PostgreSQL yardstick).
+    #[arg(long)]
+    postgres_source: bool,
+
     /// Also run the month on the local Trino each round (installed by `just trino-setup`,
     /// started here; heap OCP_TRINO_HEAP, default 2G): the reference query, Trino's own time,
     /// and engine / Trino.
@@ -61,12 +69,7 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
         .unwrap_or_else(|| PathBuf::from(format!("data/bench-{scale}")));
     let config = data.join("engine.toml");
     if !config.exists() {
-        run_generate(&GenerateArgs {
-            scale: args.scale,
-            seed: 42,
-            out: data.clone(),
-            overwrite: true,
-        })?;
+        run_generate(&GenerateArgs::seed_42(args.scale, data.clone()))?;
     }
     let engine = match &args.engine {
         Some(path) => path.clone(),
@@ -94,6 +97,7 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
     let invocation = bench::EngineInvocation {
         binary: &engine,
         config: &config,
+        input: None,
         postgres_url: &postgres_url,
         schema: &schema,
         report_json: &report_json,
@@ -104,6 +108,17 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
     } else {
         None
     };
+    let onprem = if args.postgres_source {
+        eprintln!("loading the month into koku's on-prem tables ...");
+        Some(runtime.block_on(OnpremBench::load(&postgres_url, &config))?)
+    } else {
+        None
+    };
+    let onprem_invocation = onprem.as_ref().map(|o| bench::EngineInvocation {
+        input: Some(&postgres_url),
+        schema: &o.schema,
+        ..invocation
+    });
     let mut rounds = Vec::new();
     for round in 0..=args.rounds {
         let (yardstick, _) = bench::decode_all(&files)?;
@@ -111,6 +126,18 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
         let trino_round = match &trino {
             Some(bench) => Some(bench.run()?.0),
             None => None,
+        };
+        let postgres_source = match (&onprem, &onprem_invocation) {
+            (Some(onprem), Some(invocation)) => {
+                let (yardstick, _) = runtime.block_on(onprem.copy_out())?;
+                let (engine_wall, engine) = invocation.run()?;
+                Some(bench::PostgresSourceRound {
+                    yardstick,
+                    engine_wall,
+                    engine,
+                })
+            }
+            _ => None,
         };
         if round == 0 {
             eprintln!(
@@ -121,12 +148,17 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
             continue;
         }
         eprintln!(
-            "round {round}: engine {:.3} s, yardstick {:.3} s{}",
+            "round {round}: engine {:.3} s, yardstick {:.3} s{}{}",
             engine_wall.as_secs_f64(),
             yardstick.as_secs_f64(),
             trino_round.map_or(String::new(), |t| format!(
                 ", Trino {:.3} s",
                 t.elapsed.as_secs_f64()
+            )),
+            postgres_source.as_ref().map_or(String::new(), |p| format!(
+                ", engine from PostgreSQL {:.3} s, COPY {:.3} s",
+                p.engine_wall.as_secs_f64(),
+                p.yardstick.as_secs_f64()
             ))
         );
         rounds.push(bench::Round {
@@ -134,6 +166,7 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
             engine_wall,
             engine,
             trino: trino_round,
+            postgres_source,
         });
     }
     let _ = std::fs::remove_file(&report_json);
@@ -161,6 +194,52 @@ pub fn run_bench(args: &BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The month of a config file in koku's on-prem tables of a fresh schema.
+struct OnpremBench {
+    client: tokio_postgres::Client,
+    schema: String,
+    source: String,
+    days: (chrono::NaiveDate, chrono::NaiveDate),
+}
+
+impl OnpremBench {
+    /// Loads the Parquet the run `config` describes into a fresh schema's on-prem tables.
+    async fn load(url: &str, config: &Path) -> Result<OnpremBench, String> {
+        let request = request_of(config)?;
+        let (client, schema) = fresh_schema("bench_onprem").await;
+        let root = Path::new(&request.location);
+        load_parquet_tree(&client, root, &request.account, &schema)
+            .await
+            .map_err(|e| format!("loading the on-prem tables at {url}: {e}"))?;
+        Ok(OnpremBench {
+            client,
+            schema,
+            source: request.source_uuid.to_string(),
+            days: (request.start, request.end),
+        })
+    }
+
+    /// The PostgreSQL yardstick: a plain COPY of the month's rows of the five tables.
+    async fn copy_out(&self) -> Result<(std::time::Duration, u64), String> {
+        let tables: Vec<&str> = HIVE_TABLES.iter().map(|t| t.name).collect();
+        bench::copy_out_month(&self.client, &self.schema, &tables, &self.source, self.days).await
+    }
+}
+
+/// The run a generated folder's `engine.toml` describes (a local folder with its catalog
+/// inline, as `ocp-harness generate` writes it).
+fn request_of(config: &Path) -> Result<ocp_engine::run::RunRequest, String> {
+    let overrides = Overrides {
+        out: Some(std::env::temp_dir().join("unused.parquet")),
+        ..Overrides::default()
+    };
+    resolve_request(
+        ConfigFile::load(config).map_err(|e| e.to_string())?,
+        overrides,
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// The month of a config file on the local Trino (see the module documentation).
 pub struct TrinoBench {
     oracle: TrinoOracle,
@@ -173,13 +252,7 @@ impl TrinoBench {
     /// Starts the local Trino and loads koku's tables for the run `config` describes (a local
     /// folder with its catalog inline, as `ocp-harness generate` writes).
     pub fn load(config: &Path) -> Result<TrinoBench, String> {
-        let request = resolve_request(ConfigFile::load(config).map_err(|e| e.to_string())?, {
-            Overrides {
-                out: Some(std::env::temp_dir().join("unused.parquet")),
-                ..Overrides::default()
-            }
-        })
-        .map_err(|e| e.to_string())?;
+        let request = request_of(config)?;
         let params = QueryParams::from_request(&request).map_err(|e| e.to_string())?;
         let startup_seconds = local_trino().started_in().as_secs_f64();
         let site = KokuSite::load(&params)?;

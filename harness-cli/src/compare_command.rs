@@ -284,12 +284,7 @@ fn default_config() -> Result<PathBuf, String> {
     let data = PathBuf::from(DEFAULT_DATA);
     let config = data.join("engine.toml");
     if !config.exists() {
-        run_generate(&GenerateArgs {
-            scale: Scale::Typical,
-            seed: 42,
-            out: data,
-            overwrite: true,
-        })?;
+        run_generate(&GenerateArgs::seed_42(Scale::Typical, data))?;
     }
     Ok(config)
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::load_onprem::load_into;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use ocp_harness::scenario::engine_config;
 use ocp_harness::synth::parquet_writer::REPORT_TYPES;
@@ -39,6 +40,30 @@ pub struct GenerateArgs {
     /// to write into a DIR that already holds a data/ folder.
     #[arg(long)]
     pub overwrite: bool,
+
+    /// Also load the cluster into koku's on-prem line-item tables of this database (see
+    /// `load-onprem`), in the tenant schema --schema.
+    #[arg(long, value_name = "URL", requires = "schema")]
+    pub to_postgres: Option<String>,
+
+    /// The tenant schema for --to-postgres.
+    #[arg(long, value_name = "SCHEMA", requires = "to_postgres")]
+    pub schema: Option<String>,
+}
+
+impl GenerateArgs {
+    /// Seed 42 of `scale` into `out`, replacing what a previous run wrote there: the cluster the
+    /// benches and the default `compare` use.
+    pub fn seed_42(scale: Scale, out: PathBuf) -> GenerateArgs {
+        GenerateArgs {
+            scale,
+            seed: 42,
+            out,
+            overwrite: true,
+            to_postgres: None,
+            schema: None,
+        }
+    }
 }
 
 /// Generates the cluster `args` describe into `args.out`; prints what it wrote.
@@ -100,6 +125,9 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
         written.files(),
         started.elapsed().as_secs_f64()
     );
+    if let (Some(url), Some(schema)) = (&args.to_postgres, &args.schema) {
+        load_into(url, schema, out, &model.account)?;
+    }
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! `ocp-harness`: tools around ocp-engine. `generate` writes a synthetic OpenShift cluster as the
 //! Parquet files koku would hold for it, plus an engine config file pointing at them; `compare`
-//! runs engine and oracle on one and writes the go/no-go report.
+//! runs engine and oracle on one and writes the go/no-go report; `load-onprem` puts a Parquet
+//! tree into koku's on-prem PostgreSQL tables; `bench` times the engine.
 
 mod bench_command;
 mod compare_command;
 mod generate;
+mod load_onprem;
 
 use std::process::ExitCode;
 
@@ -12,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 use bench_command::{run_bench, BenchArgs};
 use generate::{run_generate, GenerateArgs};
+use load_onprem::{run_load, LoadArgs};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +43,17 @@ enum Command {
         --config DIR/engine.toml` needs no PostgreSQL catalog."
     )]
     Generate(GenerateArgs),
+    /// Load a koku Parquet tree into koku's on-prem line-item tables in PostgreSQL.
+    #[command(
+        long_about = "Load the Parquet files of a koku data/ tree (what `generate` wrote, or \
+        koku's own) into koku's on-prem line-item tables (openshift_pod_usage_line_items and the \
+        four daily tables the summary reads) in a tenant schema, as koku's on-prem ingest writes \
+        them: the same columns, plus usage_start, source, year and month, range-partitioned by \
+        usage_start, one partition per month. Creates the schema and tables when missing; rows \
+        already there stay, so load a source's month once. Then `ocp-engine aggregate --input \
+        postgresql://… --schema S` summarises it from PostgreSQL."
+    )]
+    LoadOnprem(LoadArgs),
     /// Time and peak memory of the release engine on a generated month, to PostgreSQL.
     #[command(
         long_about = "Time and peak memory of the ocp-engine binary on a generated month, local \
@@ -75,6 +89,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => run_generate(&args),
+        Command::LoadOnprem(args) => run_load(&args),
         Command::Bench(args) => run_bench(&args),
         Command::Compare(args) => return compare_command::run(&args),
     };

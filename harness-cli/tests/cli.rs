@@ -18,9 +18,9 @@ fn stdout(args: &[&str]) -> String {
 }
 
 #[test]
-fn help_names_the_three_commands() {
+fn help_names_the_commands() {
     let help = stdout(&["--help"]);
-    for command in ["generate", "bench", "compare"] {
+    for command in ["generate", "load-onprem", "bench", "compare"] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
 }
@@ -36,9 +36,18 @@ fn each_command_explains_its_choices() {
     }
     let bench = stdout(&["bench", "--help"]);
     assert!(
-        bench.contains("--trino") && bench.contains("yardstick"),
+        bench.contains("--trino")
+            && bench.contains("yardstick")
+            && bench.contains("--postgres-source"),
         "{bench}"
     );
+    let load = stdout(&["load-onprem", "--help"]);
+    for words in ["usage_start", "--schema", "ocp-engine aggregate --input"] {
+        assert!(
+            load.contains(words),
+            "load-onprem --help lacks {words:?}:\n{load}"
+        );
+    }
     let compare = stdout(&["compare", "--help"]);
     for words in ["0 GO", "1 NO-GO", "4 REVIEW", "--oracle"] {
         assert!(
@@ -71,4 +80,68 @@ fn generate_into_a_file_is_refused_with_what_to_do() {
         "x",
         "the file is left alone"
     );
+}
+
+/// `generate --to-postgres` fills koku's on-prem tables, and the engine given that database as its
+/// input (flags over the generated engine.toml, as an operator would) writes the rows the same
+/// config gives from the Parquet.
+#[test]
+fn a_generated_cluster_loaded_on_prem_summarises_as_from_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ocp_testkit::server_url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = runtime.block_on(async { ocp_testkit::fresh_schema("cli_onprem").await.1 });
+    let out = dir.path().join("tiny");
+    let output = harness(&[
+        "generate",
+        "--scale",
+        "tiny",
+        "--out",
+        out.to_str().unwrap(),
+        "--to-postgres",
+        url,
+        "--schema",
+        &schema,
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("openshift_pod_usage_line_items_daily") && printed.contains(&schema),
+        "{printed}"
+    );
+
+    let config = ocp_engine::config::ConfigFile::load(&out.join("engine.toml")).unwrap();
+    let run = |overrides: ocp_engine::resolve::Overrides| {
+        let request = ocp_engine::resolve::resolve_request(config.clone(), overrides).unwrap();
+        runtime
+            .block_on(ocp_harness::scenario::run_quietly(&request))
+            .unwrap()
+    };
+    let file = |name: &str| Some(dir.path().join(name));
+    let from_parquet = run(ocp_engine::resolve::Overrides {
+        out: file("parquet.csv"),
+        compatibility: Some(ocp_engine::compat::Compatibility::Postgres),
+        ..Default::default()
+    });
+    let from_postgres = run(ocp_engine::resolve::Overrides {
+        input: Some(url.to_string()),
+        schema: Some(schema.clone()),
+        out: file("postgres.csv"),
+        ..Default::default()
+    });
+    assert!(!from_parquet.rows.is_empty());
+    // The PostgreSQL input defaults to koku's on-prem port, as asked explicitly of the Parquet.
+    use ocp_harness::compare::{compare, ComparableRow, Tolerance};
+    let comparison = compare(
+        &ComparableRow::of_run(&from_postgres),
+        &ComparableRow::of_run(&from_parquet),
+        &Tolerance::ENGINE_PRECISION,
+    );
+    assert!(
+        comparison.within_tolerance(),
+        "the rows from the on-prem tables differ from those from the Parquet: {:#?}",
+        comparison.verdict
+    );
+    assert_eq!(from_postgres.rows.len(), from_parquet.rows.len());
+    assert!(dir.path().join("postgres.csv").is_file());
 }

@@ -15,6 +15,12 @@
 //! `elapsedTimeMillis` ([`TrinoRound`]); the server's peak resident memory is its JVM's `VmHWM`
 //! after the rounds. Trino returns the rows to the client, it does not write them to PostgreSQL:
 //! the engine's figure includes that write.
+//!
+//! With the PostgreSQL source (`ocp-harness bench --postgres-source`), the month is loaded once
+//! into koku's on-prem line-item tables ([`crate::onprem_tables`]) and each round also runs the
+//! engine reading those tables (`--input postgresql://…`, writing to the same schema) and a
+//! PostgreSQL yardstick: one plain binary `COPY (SELECT * …) TO STDOUT` per table of the same
+//! rows (the source's month), read and dropped ([`copy_out_month`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,6 +83,33 @@ pub struct Round {
     pub engine: EngineReport,
     /// The same month on the local Trino, when benched.
     pub trino: Option<TrinoRound>,
+    /// The engine reading koku's on-prem tables, when benched.
+    pub postgres_source: Option<PostgresSourceRound>,
+}
+
+/// One round of the PostgreSQL source.
+#[derive(Debug, Clone)]
+pub struct PostgresSourceRound {
+    /// The plain COPY of the month's rows of the five tables.
+    pub yardstick: Duration,
+    pub engine_wall: Duration,
+    pub engine: EngineReport,
+}
+
+/// The PostgreSQL source's figures over the rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresSourceFigures {
+    /// The plain COPY of the same rows (seconds).
+    pub yardstick_seconds: Spread,
+    /// The engine process reading the tables, start to exit (seconds).
+    pub engine_wall_seconds: Spread,
+    /// The engine's read phase from the tables (seconds), beside the Parquet read's.
+    pub read_seconds: Spread,
+    pub peak_rss_bytes: Option<u64>,
+    /// Median read phase over the median COPY yardstick.
+    pub read_over_yardstick: f64,
+    /// Median read phase from PostgreSQL over the median read phase from Parquet.
+    pub read_over_parquet_read: f64,
 }
 
 /// One Trino run of the month.
@@ -127,6 +160,8 @@ pub struct BenchSummary {
     pub engine_over_yardstick: f64,
     /// The same month on the local Trino, when benched.
     pub trino: Option<TrinoFigures>,
+    /// The engine reading koku's on-prem tables, when benched.
+    pub postgres_source: Option<PostgresSourceFigures>,
 }
 
 /// The Parquet files under `root` (recursively), sorted, with their total size.
@@ -175,6 +210,8 @@ pub fn decode_all(files: &[PathBuf]) -> Result<(Duration, usize), String> {
 pub struct EngineInvocation<'a> {
     pub binary: &'a Path,
     pub config: &'a Path,
+    /// `--input`, replacing the config's location (a PostgreSQL URL for the on-prem tables).
+    pub input: Option<&'a str>,
     pub postgres_url: &'a str,
     pub schema: &'a str,
     pub report_json: &'a Path,
@@ -187,6 +224,12 @@ impl EngineInvocation<'_> {
         let output = Command::new(self.binary)
             .args(["aggregate", "--quiet", "--config"])
             .arg(self.config)
+            .args(
+                self.input
+                    .map(|input| ["--input", input])
+                    .into_iter()
+                    .flatten(),
+            )
             .args(["--postgres-url", self.postgres_url, "--schema", self.schema])
             .arg("--report-json")
             .arg(self.report_json)
@@ -234,7 +277,7 @@ pub fn summarise(
         .map(|p| p.name.clone())
         .collect();
     let phase = |r: &Round, name: &str| r.engine.phases.iter().find(|p| p.name == name).cloned();
-    let phase_seconds = phase_names
+    let phase_seconds: Vec<(String, Spread)> = phase_names
         .iter()
         .map(|name| {
             let spread = seconds(&|r| phase(r, name).map_or(0.0, |p| p.seconds));
@@ -257,7 +300,13 @@ pub fn summarise(
         .values()
         .filter_map(|v| v.as_u64())
         .sum();
+    let parquet_read = phase_seconds
+        .iter()
+        .find(|(name, _)| name == "read")
+        .map(|(_, spread)| spread.median);
+    let postgres_source = summarise_postgres_source(rounds, parquet_read);
     BenchSummary {
+        postgres_source,
         scale: scale.to_string(),
         machine,
         rounds: rounds.len(),
@@ -288,6 +337,74 @@ pub fn summarise(
             })
         }),
     }
+}
+
+/// The PostgreSQL source's figures, when every round ran it.
+fn summarise_postgres_source(
+    rounds: &[Round],
+    parquet_read: Option<f64>,
+) -> Option<PostgresSourceFigures> {
+    let runs: Vec<&PostgresSourceRound> = rounds
+        .iter()
+        .map(|r| r.postgres_source.as_ref())
+        .collect::<Option<_>>()?;
+    let spread = |f: &dyn Fn(&PostgresSourceRound) -> f64| {
+        Spread::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
+    };
+    let read = |r: &PostgresSourceRound| {
+        r.engine
+            .phases
+            .iter()
+            .find(|p| p.name == "read")
+            .map_or(0.0, |p| p.seconds)
+    };
+    let yardstick_seconds = spread(&|r| r.yardstick.as_secs_f64())?;
+    let read_seconds = spread(&read)?;
+    Some(PostgresSourceFigures {
+        engine_wall_seconds: spread(&|r| r.engine_wall.as_secs_f64())?,
+        peak_rss_bytes: runs.iter().filter_map(|r| r.engine.peak_rss_bytes).max(),
+        read_over_yardstick: read_seconds.median / yardstick_seconds.median,
+        read_over_parquet_read: read_seconds.median / parquet_read?,
+        yardstick_seconds,
+        read_seconds,
+    })
+}
+
+/// The PostgreSQL yardstick: one plain binary `COPY (SELECT * …) TO STDOUT` per table in
+/// `tables` of the rows of `source` whose `usage_start` is in `[first, last]`, every byte read
+/// and dropped. Returns the time taken and the bytes read.
+pub async fn copy_out_month(
+    client: &tokio_postgres::Client,
+    schema: &str,
+    tables: &[&str],
+    source: &str,
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<(Duration, u64), String> {
+    use futures::TryStreamExt;
+    use ocp_engine::postgres::{describe, quote_ident};
+    let started = Instant::now();
+    let mut bytes = 0;
+    for table in tables {
+        let copy = format!(
+            "COPY (SELECT * FROM {}.{} WHERE source = '{}' AND usage_start BETWEEN '{first}'              AND '{last}') TO STDOUT (FORMAT binary)",
+            quote_ident(schema),
+            quote_ident(table),
+            source.replace('\'', "''"),
+        );
+        let stream = client
+            .copy_out(&copy)
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?;
+        let mut stream = std::pin::pin!(stream);
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?
+        {
+            bytes += chunk.len() as u64;
+        }
+    }
+    Ok((started.elapsed(), bytes))
 }
 
 /// A line naming the machine: CPU model, cores and memory, from `/proc`.
@@ -370,10 +487,30 @@ pub fn render(summary: &BenchSummary) -> String {
             mib(trino.query_peak_memory_bytes)
         ));
     }
+    if let Some(pg) = &summary.postgres_source {
+        out.push_str(&line(
+            "engine from PostgreSQL",
+            &pg.engine_wall_seconds,
+            pg.peak_rss_bytes,
+        ));
+        out.push_str(&line("  its phase read", &pg.read_seconds, None));
+        out.push_str(&line(
+            "yardstick: COPY the tables",
+            &pg.yardstick_seconds,
+            None,
+        ));
+    }
     out.push_str(&format!(
         "\nengine / yardstick (medians): {:.2}\n",
         summary.engine_over_yardstick
     ));
+    if let Some(pg) = &summary.postgres_source {
+        out.push_str(&format!(
+            "PostgreSQL read / COPY yardstick (medians): {:.2}\n\
+             PostgreSQL read / Parquet read (medians): {:.2}\n",
+            pg.read_over_yardstick, pg.read_over_parquet_read
+        ));
+    }
     if let Some(trino) = &summary.trino {
         out.push_str(&format!(
             "engine / Trino (medians): {:.3}\n",

@@ -17,7 +17,7 @@
 //! order in the last bits (§7.2, §12.7); the sums here are short, so 1e-9 hides no formula error.
 //!
 //! A model in which no pod reports at all has no daily pod-usage file, and the engine fails with
-//! bad input "no pod-usage files" (engine `inputs::read_inputs`); both sides of a relation must
+//! bad input "no pod-usage data" (engine `inputs::read_inputs`); both sides of a relation must
 //! then fail that way. Any other error on a valid model fails the property.
 //!
 //! Failing cases are kept in `harness/proptest-regressions/metamorphic.txt` and replayed first.
@@ -166,7 +166,7 @@ fn describe(outcome: &Outcome) -> String {
     }
 }
 
-/// Fails unless both outcomes are the same rows (within tolerance) or both "no pod-usage files".
+/// Fails unless both outcomes are the same rows (within tolerance) or both "no pod-usage data".
 fn assert_same(expected: &Outcome, actual: &Outcome) -> Result<(), TestCaseError> {
     match (expected, actual) {
         (Ok(expected), Ok(actual)) => assert_same_rows(expected, actual),

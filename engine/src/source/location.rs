@@ -12,7 +12,7 @@ use crate::error::{Error, Result, Service};
 
 /// An opened store plus the prefix inside it under which koku's `data/` tree starts.
 #[derive(Clone)]
-pub struct Source {
+pub struct ObjectSource {
     pub store: Arc<dyn ObjectStore>,
     /// Prefix inside the store (empty for a bucket or folder root).
     root: String,
@@ -59,13 +59,13 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
-impl Source {
+impl ObjectSource {
     /// Opens `location`: `s3://bucket[/prefix]`, `file:///path`, or a plain folder path.
     ///
     /// S3 credentials, endpoint and region come from the usual `AWS_*` environment variables
     /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT`, `AWS_REGION`,
     /// `AWS_ALLOW_HTTP`), with `settings` taking precedence.
-    pub fn open(location: &str, settings: &S3Settings) -> Result<Source> {
+    pub fn open(location: &str, settings: &S3Settings) -> Result<ObjectSource> {
         if let Some(rest) = location
             .strip_prefix("s3://")
             .or_else(|| location.strip_prefix("s3a://"))
@@ -99,7 +99,7 @@ impl Source {
                     format!("cannot configure S3 for {location:?}: {e}"),
                 )
             })?;
-            return Ok(Source {
+            return Ok(ObjectSource {
                 store: Arc::new(store),
                 root: prefix.trim_matches('/').to_string(),
                 display: location.to_string(),
@@ -123,7 +123,7 @@ impl Source {
                 format!("cannot open folder {path:?}: {e}"),
             )
         })?;
-        Ok(Source {
+        Ok(ObjectSource {
             store: Arc::new(store),
             root: String::new(),
             display: location.to_string(),

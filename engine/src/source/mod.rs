@@ -1,13 +1,86 @@
-//! Where koku's Parquet lives and how to read it (spec §2.1): a local folder or an S3 bucket
-//! (MinIO included) through `object_store`, in koku's path layout.
+//! Where koku's line items live and how to read them: koku's Parquet (spec §2.1) in a local
+//! folder or an S3 bucket (MinIO included) through `object_store`, in koku's path layout; or
+//! koku's on-prem line-item tables in PostgreSQL (spec §9.1). Both give the read phase the same
+//! batches.
 
 mod columns;
 mod location;
+mod postgres_tables;
 mod scan;
 
 pub use columns::{Batch, ColumnKind, ColumnSpec};
-pub use location::{S3Credentials, S3Settings, Source};
+pub use location::{ObjectSource, S3Credentials, S3Settings};
+pub use postgres_tables::TableSource;
 pub use scan::{MonthScan, ScanProgress};
+
+use crate::error::{Error, Result};
+
+/// Where a run reads koku's line items from.
+#[derive(Clone)]
+pub enum Source {
+    /// koku's Parquet, in a folder or a bucket.
+    Objects(ObjectSource),
+    /// koku's on-prem line-item tables in a PostgreSQL schema.
+    Tables(TableSource),
+}
+
+impl Source {
+    /// Whether `location` names a PostgreSQL database (`postgresql://…` or `postgres://…`)
+    /// rather than a folder or a bucket.
+    pub fn is_postgres(location: &str) -> bool {
+        location.starts_with("postgresql://") || location.starts_with("postgres://")
+    }
+
+    /// Opens `location`: a PostgreSQL URL (its tables in `schema`, which must then be given),
+    /// or anything [`ObjectSource::open`] takes.
+    pub fn open(location: &str, s3: &S3Settings, schema: Option<&str>) -> Result<Source> {
+        if !Source::is_postgres(location) {
+            return ObjectSource::open(location, s3).map(Source::Objects);
+        }
+        let schema = schema.ok_or_else(|| {
+            Error::setting(
+                "postgres.schema",
+                "the input is a PostgreSQL database, but no tenant schema is set: pass --schema \
+                 or set postgres.schema (the schema holding koku's on-prem line-item tables)",
+            )
+        })?;
+        Ok(Source::Tables(TableSource::new(location, schema)))
+    }
+
+    /// Where a table of `partition` was looked for, for a message saying it has nothing: the
+    /// month's folder, or the table with the source and month.
+    pub fn searched(&self, partition: &Partition, table: Table) -> String {
+        match self {
+            Source::Objects(objects) => format!(
+                "{}/{}",
+                objects.display.trim_end_matches('/'),
+                partition.prefix(table)
+            ),
+            Source::Tables(tables) => format!(
+                "{} (source = '{}', usage_start in {:04}-{:02}) in {}",
+                tables.table_name(table),
+                partition.source_uuid,
+                partition.year,
+                partition.month,
+                tables.display()
+            ),
+        }
+    }
+
+    /// What to check when the month has no data, said for this kind of source.
+    pub fn no_data_hint(&self) -> &'static str {
+        match self {
+            Source::Objects(_) => {
+                "Check the source UUID, the account and the month, and that koku has converted \
+                 the month's reports to Parquet."
+            }
+            Source::Tables(_) => {
+                "Check the source UUID, the schema and the month, and that koku has loaded the \
+                 month's reports into its on-prem line-item tables."
+            }
+        }
+    }
+}
 
 /// One of koku's line-item tables, by the folder koku writes it to (spec §2.1, §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

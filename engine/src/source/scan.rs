@@ -1,6 +1,7 @@
-//! Reading one table of one partition: every file in parallel, projected to the needed columns,
-//! restricted to the day window, folded batch by batch into a per-file partial result. No table
-//! is ever held in memory whole: each batch is folded and dropped.
+//! Reading one table of one partition: every Parquet file in parallel (or the on-prem table in
+//! one COPY), projected to the needed columns, restricted to the day window, folded batch by
+//! batch into a per-file partial result. No table is ever held in memory whole: each batch is
+//! folded and dropped.
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::errors::ParquetError;
 
 use super::columns::{locate, Batch, ColumnSpec};
-use super::{Partition, Source, Table};
+use super::{ObjectSource, Partition, Source, Table};
 use crate::error::{Error, Problem, Result, Service};
 use crate::window::DayWindow;
 
@@ -42,9 +43,9 @@ impl MonthScan<'_> {
     /// `interval_start` timestamp) falls in the window, and folds them into one `P` per file.
     ///
     /// Files are read concurrently on the tokio runtime (decoding spreads over its worker
-    /// threads). Returns the partials with their files' full names ([`Source::object_name`]),
-    /// sorted; an empty vector
-    /// means the table has no file in this partition.
+    /// threads). Returns the partials with their files' full names
+    /// ([`ObjectSource::object_name`]), sorted; an empty vector means the table has no file in
+    /// this partition. From PostgreSQL, the table is the one "file" ([`super::TableSource::scan`]).
     pub async fn table<P, I, F>(
         &self,
         table: Table,
@@ -63,6 +64,17 @@ impl MonthScan<'_> {
             window,
             progress,
         } = *self;
+        let source = match source {
+            Source::Objects(objects) => objects,
+            Source::Tables(tables) => {
+                progress.inc_length(1);
+                let partials = tables
+                    .scan(table, columns, partition, window, init, fold)
+                    .await?;
+                progress.inc(1);
+                return Ok(partials);
+            }
+        };
         let files = source.list(&partition.prefix(table)).await?;
         progress.inc_length(files.len() as u64);
         let init = Arc::new(init);
@@ -96,7 +108,7 @@ impl MonthScan<'_> {
 
 /// Streams one file's row groups through `each`, already projected, normalised and windowed.
 async fn read_file(
-    source: &Source,
+    source: &ObjectSource,
     meta: ObjectMeta,
     table: Table,
     columns: &[ColumnSpec],

@@ -189,6 +189,12 @@ pub fn storage_exists(params: &QueryParams) -> Result<bool, OracleError> {
 /// Whether `folder` holds a `*.parquet` file exactly three folders down
 /// (`source=…/year=…/month=…/file.parquet`). A missing folder holds none.
 fn has_partition_files(folder: &Path) -> Result<bool, OracleError> {
+    Ok(!partition_files(folder)?.is_empty())
+}
+
+/// The `*.parquet` files exactly three folders down from `folder`
+/// (`source=…/year=…/month=…/file.parquet`), sorted. A missing folder holds none.
+pub fn partition_files(folder: &Path) -> Result<Vec<PathBuf>, OracleError> {
     let mut level = vec![folder.to_path_buf()];
     for _ in 0..3 {
         let mut next = Vec::new();
@@ -197,13 +203,13 @@ fn has_partition_files(folder: &Path) -> Result<bool, OracleError> {
         }
         level = next;
     }
+    let mut files = Vec::new();
     for dir in &level {
         let parquet = |p: &PathBuf| p.is_file() && p.extension().is_some_and(|e| e == "parquet");
-        if entries(dir)?.iter().any(parquet) {
-            return Ok(true);
-        }
+        files.extend(entries(dir)?.into_iter().filter(parquet));
     }
-    Ok(false)
+    files.sort();
+    Ok(files)
 }
 
 fn entries(dir: &Path) -> Result<Vec<PathBuf>, OracleError> {

@@ -97,7 +97,7 @@ impl Tally {
 /// compared, `Err` describing the disagreement.
 ///
 /// `Ok(None)`: the model wrote no daily file at all (no pod hour and no volume), the engine
-/// refused it as bad input ("no pod-usage files") and the oracle returned no rows. Such a model
+/// refused it as bad input ("no pod-usage data") and the oracle returned no rows. Such a model
 /// is not a case of the property (the suites reject it and draw another); the engine's refusal
 /// is tested by name in `bad_input.rs`.
 pub fn engine_equals_oracle(
