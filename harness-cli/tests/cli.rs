@@ -18,9 +18,9 @@ fn stdout(args: &[&str]) -> String {
 }
 
 #[test]
-fn help_names_the_three_commands() {
+fn help_names_the_commands() {
     let help = stdout(&["--help"]);
-    for command in ["generate", "bench", "compare"] {
+    for command in ["generate", "ingest-nise", "bench", "compare"] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
 }
@@ -39,6 +39,13 @@ fn each_command_explains_its_choices() {
         bench.contains("--trino") && bench.contains("yardstick"),
         "{bench}"
     );
+    let nise = stdout(&["ingest-nise", "--help"]);
+    for words in ["5.4.4", "--enabled-keys", "--cluster-id", "engine.toml"] {
+        assert!(
+            nise.contains(words),
+            "ingest-nise --help lacks {words:?}:\n{nise}"
+        );
+    }
     let compare = stdout(&["compare", "--help"]);
     for words in ["0 GO", "1 NO-GO", "4 REVIEW", "--oracle"] {
         assert!(
