@@ -77,7 +77,7 @@ fn is_unallocated(row: &ComparableRow) -> bool {
 
 /// The one row of `rows` that `keep` selects.
 #[track_caller]
-fn one<'a>(rows: &'a [ComparableRow], keep: impl Fn(&ComparableRow) -> bool) -> &'a ComparableRow {
+fn one(rows: &[ComparableRow], keep: impl Fn(&ComparableRow) -> bool) -> &ComparableRow {
     let found: Vec<&ComparableRow> = rows.iter().filter(|r| keep(r)).collect();
     assert_eq!(found.len(), 1, "expected one row, found {found:#?}");
     found[0]
