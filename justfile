@@ -62,8 +62,8 @@ postgres-setup:
 trino-setup:
     testkit/trino/setup.sh
 
-# nise, koku's test-data generator (PyPI koku-nise, pinned in testkit/nise/setup.sh), in a venv
-# under ~/.cache/koku-ocp/ once; harness/tests/nise.rs runs it on fixtures/nise/.
+# harness/tests/nise.rs runs it on fixtures/nise/; the pin is in testkit/nise/setup.sh.
+# Install nise, koku's test-data generator (PyPI koku-nise==5.4.4), in a venv under ~/.cache/koku-ocp/ once.
 nise-setup:
     testkit/nise/setup.sh
 
