@@ -24,7 +24,7 @@ test: setup
     just smoke
 
 # What the tests need on a fresh machine; each step returns at once when it is already there.
-setup: postgres-setup oracle-setup trino-setup
+setup: postgres-setup oracle-setup trino-setup nise-setup
 
 # The two binaries end to end as an operator runs them: generate a tiny cluster, aggregate it to a
 # file. Runs the debug binaries `cargo test` builds (the same features, so nothing is rebuilt).
@@ -61,6 +61,11 @@ postgres-setup:
 # ~/.cache/koku-ocp/ once; later runs reuse it.
 trino-setup:
     testkit/trino/setup.sh
+
+# harness/tests/nise.rs runs it on fixtures/nise/; the pin is in testkit/nise/setup.sh.
+# Install nise, koku's test-data generator (PyPI koku-nise==5.4.4), in a venv under ~/.cache/koku-ocp/ once.
+nise-setup:
+    testkit/nise/setup.sh
 
 # Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
 # against a yardstick, the same month on the local Trino, and the engine reading the month from

@@ -1,11 +1,13 @@
 //! `ocp-harness`: tools around ocp-engine. `generate` writes a synthetic OpenShift cluster as the
-//! Parquet files koku would hold for it, plus an engine config file pointing at them; `compare`
+//! Parquet files koku would hold for it, plus an engine config file pointing at them;
+//! `ingest-nise` does the same from the CSVs koku's test-data generator nise writes; `compare`
 //! runs engine and oracle on one and writes the go/no-go report; `load-onprem` puts a Parquet
 //! tree into koku's on-prem PostgreSQL tables; `bench` times the engine.
 
 mod bench_command;
 mod compare_command;
 mod generate;
+mod ingest_nise;
 mod load_onprem;
 
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 use bench_command::{run_bench, BenchArgs};
 use generate::{run_generate, GenerateArgs};
+use ingest_nise::{run_ingest_nise, IngestNiseArgs};
 use load_onprem::{run_load, LoadArgs};
 
 #[derive(Parser)]
@@ -54,6 +57,19 @@ enum Command {
         postgresql://… --schema S` summarises it from PostgreSQL."
     )]
     LoadOnprem(LoadArgs),
+    /// Convert nise's OpenShift CSVs to koku's Parquet files, plus an engine.toml.
+    #[command(
+        long_about = "Convert the OpenShift CSV reports of nise (koku's test-data generator, \
+        PyPI koku-nise 5.4.4; `nise report ocp ... -w` writes them) into the Parquet files koku's \
+        MASU processor writes from them: koku's ingest rules (column types, empty values, label \
+        text as JSON, anomaly filter, effective usage, the daily tables) applied by the harness's \
+        own code, one file per table and day under DIR/data/parquet/... as in koku's bucket. Also \
+        writes DIR/engine.toml with the cluster's identity and an inline catalog (enabled label \
+        keys per --enabled-keys, koku's default cost categories, no reporting_ocp_nodes rows), so \
+        `ocp-engine aggregate --config DIR/engine.toml` and `ocp-harness compare --config \
+        DIR/engine.toml` run on it."
+    )]
+    IngestNise(IngestNiseArgs),
     /// Time and peak memory of the release engine on a generated month, to PostgreSQL.
     #[command(
         long_about = "Time and peak memory of the ocp-engine binary on a generated month, local \
@@ -90,6 +106,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => run_generate(&args),
         Command::LoadOnprem(args) => run_load(&args),
+        Command::IngestNise(args) => run_ingest_nise(&args),
         Command::Bench(args) => run_bench(&args),
         Command::Compare(args) => return compare_command::run(&args),
     };

@@ -20,7 +20,7 @@ fn stdout(args: &[&str]) -> String {
 #[test]
 fn help_names_the_commands() {
     let help = stdout(&["--help"]);
-    for command in ["generate", "load-onprem", "bench", "compare"] {
+    for command in ["generate", "ingest-nise", "load-onprem", "bench", "compare"] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
 }
@@ -46,6 +46,13 @@ fn each_command_explains_its_choices() {
         assert!(
             load.contains(words),
             "load-onprem --help lacks {words:?}:\n{load}"
+        );
+    }
+    let nise = stdout(&["ingest-nise", "--help"]);
+    for words in ["5.4.4", "--enabled-keys", "--cluster-id", "engine.toml"] {
+        assert!(
+            nise.contains(words),
+            "ingest-nise --help lacks {words:?}:\n{nise}"
         );
     }
     let compare = stdout(&["compare", "--help"]);

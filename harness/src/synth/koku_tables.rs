@@ -463,7 +463,7 @@ fn storage_row(model: &ClusterModel, volume: &VolumeModel, hour: u32) -> Storage
 }
 
 /// koku's anomaly filter on storage rows (spec §2.3): dropped if any metric is > 1e18.
-fn is_storage_anomalous(r: &StorageUsageHourlyRow) -> bool {
+pub(crate) fn is_storage_anomalous(r: &StorageUsageHourlyRow) -> bool {
     [
         r.persistentvolumeclaim_capacity_bytes,
         r.persistentvolumeclaim_capacity_byte_seconds,
@@ -475,7 +475,7 @@ fn is_storage_anomalous(r: &StorageUsageHourlyRow) -> bool {
 }
 
 /// koku's anomaly filter (spec §2.3): a row is dropped if any listed metric is > 1e18.
-fn is_anomalous(r: &PodUsageHourlyRow) -> bool {
+pub(crate) fn is_anomalous(r: &PodUsageHourlyRow) -> bool {
     [
         r.pod_usage_cpu_core_seconds,
         r.pod_request_cpu_core_seconds,
