@@ -79,10 +79,12 @@ bench scale="typical" rounds="5": trino-setup
 # which tests): `just mutants` mutates them all (hours on two cores: docs/testing.md), `just
 # mutants --in-diff FILE.diff` only the lines a change touched (`git diff main > FILE.diff`),
 # `just mutants -f engine/src/like.rs` one module. Outcome in reports/mutants/mutants.out/
-# (outcomes.json, caught.txt, missed.txt, timeout.txt, unviable.txt).
+# (outcomes.json, caught.txt, missed.txt, timeout.txt, unviable.txt). cargo-mutants builds in a
+# scratch copy of the tree with that copy's own target folder (never the checkout's: test
+# binaries bake in their checkout's paths), so each invocation starts with a full debug build.
 mutants *args:
     command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
-    cargo mutants --output reports/mutants {{args}}
+    env -u CARGO_TARGET_DIR cargo mutants --output reports/mutants {{args}}
     @python3 -c 'import json; o = json.load(open("reports/mutants/mutants.out/outcomes.json")); n = {k: o.get(k, 0) for k in ("caught", "missed", "timeout", "unviable")}; viable = n["caught"] + n["missed"] + n["timeout"]; print("mutants: caught %(caught)d, missed %(missed)d, timeout %(timeout)d, unviable %(unviable)d" % n); print("score: %.1f %% of %d viable mutants caught (timeouts count as caught)" % (100 * (n["caught"] + n["timeout"]) / max(viable, 1), viable))'
 
 # Engine against the DuckDB oracle on a dataset (default: the generated typical cluster in
