@@ -45,16 +45,41 @@
 //! ```
 //!
 //! A pod that moves node is listed once per node, with the same name and namespace.
+//!
+//! Expected rows (optional; checked by `harness/tests/expectations.rs`, contract in [`expect`]):
+//! each entry selects engine rows by the identifying fields it lists and asserts the metric
+//! values it lists, each with its hand arithmetic in a comment. Values are numbers, fractions
+//! `"a/b"`, or `null` for an expected NULL.
+//!
+//! ```yaml
+//! expect:
+//!   - data_source: Pod                # Pod or Storage; unallocated rows are Pod rows
+//!     unallocated: false              # optional: only (not) unallocated rows
+//!     usage_start: 2026-09-01
+//!     namespace: web                  # null: must be NULL; left out: any
+//!     node: alpha
+//!     pod_labels: {}                  # also volume_labels, resource_id, persistentvolumeclaim,
+//!     cost_category_id: null          # persistentvolume, storageclass
+//!     compatibility: both             # trino (default), postgres or both
+//!     values:
+//!       pod_usage_cpu_core_hours: 24  # 1 core × 24 h
+//!       persistentvolumeclaim_capacity_gigabyte_months: null
+//!   - { data_source: Storage, rows: 0 }   # rows: N — exactly N rows match (default exactly 1)
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
+pub mod expect;
+
 use crate::synth::model::{koku_default_cost_categories, GIB};
 use crate::synth::{
     ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, VolumeModel,
 };
+pub use expect::ExpectedRow;
+use ocp_engine::compat::Compatibility;
 use ocp_engine::config::NodeRecord;
 use ocp_engine::summary::{DataSource, Metric, SummaryRow};
 
@@ -89,6 +114,9 @@ pub struct Fixture {
     /// Rows already in `reporting_ocp_nodes` (spec §6.4).
     #[serde(default)]
     pub existing_nodes: Vec<NodeRecord>,
+    /// Rows the engine must write, worked out by hand ([`expect`]); default none.
+    #[serde(default)]
+    pub expect: Vec<ExpectedRow>,
 }
 
 fn yes() -> bool {
@@ -207,6 +235,14 @@ impl Fixture {
             )
         })?;
         Ok(fixture)
+    }
+
+    /// The koku variants the fixture's expectations name, Trino first; none without `expect:`.
+    pub fn compatibilities(&self) -> Vec<Compatibility> {
+        Compatibility::ALL
+            .into_iter()
+            .filter(|c| self.expect.iter().any(|e| e.compatibility.includes(*c)))
+            .collect()
     }
 
     /// The cluster the fixture describes.

@@ -10,7 +10,7 @@
 //! Covered: a needed column missing (spec §2.2), a column of the wrong type (§2.3), label text
 //! Trino's `cast(json_parse(x) as map(varchar, varchar))` fails on (§6.1), no daily pod-usage file
 //! for the source and month. Missing node- and namespace-label tables are not bad input; that is
-//! covered by `pod_rows.rs` (`missing_label_reports_are_not_bad_input`).
+//! covered by the fixtures `fixtures/pod_label_reports_*.yaml`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;

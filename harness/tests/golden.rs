@@ -1,19 +1,23 @@
 //! Golden snapshots: every fixture under `fixtures/` run through the engine, its rows in the text
 //! form of [`render_rows`] compared with `golden/<fixture>.snap`.
 //!
-//! A snapshot is right because a reviewer checked it against the fixture's description, which
-//! gives the expected figures from the spec; the snapshot then guards them. A change of output is
+//! A snapshot is right because a reviewer checked it against the fixture's `expect:` block and
+//! description, which give the expected figures from the spec (the block is checked by machine in
+//! `expectations.rs`); the snapshot then guards every other column too. A change of output is
 //! reviewed with `cargo insta review` (or `INSTA_UPDATE=always` and `git diff golden/`).
 //!
-//! Every fixture is also run through the reference query (DuckDB oracle), which must agree:
-//! a snapshot accepted by mistake would have to fool the oracle too.
+//! Every fixture is also run through the reference query (DuckDB oracle), which must agree, in
+//! Trino and in every koku variant the fixture's `expect:` block names: a snapshot accepted by
+//! mistake would have to fool the oracle too. The hand-computed `expect:` blocks themselves are
+//! checked by `expectations.rs`.
 
 use std::path::{Path, PathBuf};
 
+use ocp_engine::compat::Compatibility;
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::fixture::{render_rows, Fixture};
-use ocp_harness::oracle::{DuckDbOracle, Oracle};
-use ocp_harness::scenario::Scenario;
+use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
+use ocp_harness::scenario::{run_quietly, Scenario};
 
 /// The fixture files, sorted by name.
 fn fixture_files() -> Vec<PathBuf> {
@@ -54,6 +58,16 @@ async fn every_fixture_matches_its_golden_rows() {
     }
 }
 
+/// The koku variants a fixture is compared with the reference query in: Trino, and those its
+/// `expect:` block names (a fixture moved from a PostgreSQL-port hand case keeps its oracle check).
+fn oracle_variants(fixture: &Fixture) -> Vec<Compatibility> {
+    let mut variants = fixture.compatibilities();
+    if !variants.contains(&Compatibility::Trino) {
+        variants.insert(0, Compatibility::Trino);
+    }
+    variants
+}
+
 #[tokio::test]
 async fn every_fixture_agrees_with_the_reference_query() {
     let oracle = DuckDbOracle::locate().expect("the DuckDB CLI (just oracle-setup)");
@@ -61,19 +75,24 @@ async fn every_fixture_agrees_with_the_reference_query() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
-        let report = scenario
-            .run()
-            .await
-            .unwrap_or_else(|e| panic!("fixture {name}: the engine failed: {e}"));
-        let engine: Vec<ComparableRow> = ComparableRow::of_run(&report);
-        let expected = oracle
-            .run(&scenario.query_params())
-            .unwrap_or_else(|e| panic!("fixture {name}: the oracle failed: {e}"));
-        let comparison = compare(&engine, &expected.rows, &Tolerance::ENGINE_PRECISION);
-        assert!(
-            comparison.within_tolerance(),
-            "fixture {name}: engine and reference query differ: {:#?}",
-            comparison.verdict
-        );
+        for compatibility in oracle_variants(&fixture) {
+            let mut request = scenario.request();
+            request.compatibility = compatibility;
+            let report = run_quietly(&request).await.unwrap_or_else(|e| {
+                panic!("fixture {name} ({compatibility}): the engine failed: {e}")
+            });
+            let engine: Vec<ComparableRow> = ComparableRow::of_run(&report);
+            let params =
+                QueryParams::from_request(&request).expect("a local folder, inline catalog");
+            let expected = oracle.run(&params).unwrap_or_else(|e| {
+                panic!("fixture {name} ({compatibility}): the oracle failed: {e}")
+            });
+            let comparison = compare(&engine, &expected.rows, &Tolerance::ENGINE_PRECISION);
+            assert!(
+                comparison.within_tolerance(),
+                "fixture {name} ({compatibility}): engine and reference query differ: {:#?}",
+                comparison.verdict
+            );
+        }
     }
 }

@@ -1,17 +1,12 @@
-//! Helpers shared by the hand-computed tests (`pod_rows`, `storage_rows`, `unallocated_rows`):
-//! small model builders and tolerant metric assertions. Each test file uses a subset.
-#![allow(dead_code)]
+//! Helpers of the hand-computed tests that cannot be fixtures (`pod_rows`):
+//! small model builders and tolerant metric assertions.
 
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use ocp_engine::labels::LabelMap;
 use ocp_engine::summary::{Metric, SummaryRow};
 use ocp_harness::synth::model::GIB;
-use ocp_harness::synth::{ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel};
-
-/// Label pairs `(key, value)` as tests write them.
-pub type Pairs<'a> = &'a [(&'a str, &'a str)];
+use ocp_harness::synth::{ClusterModel, LabelPeriod, NodeModel, PodModel};
 
 /// Relative tolerance for metric comparisons (the spec asks for about 1e-12, §7.2; every value
 /// here is a short sum, so 1e-9 leaves room without hiding a wrong formula).
@@ -46,31 +41,6 @@ pub fn assert_metrics(row: &SummaryRow, expected: &[(Metric, f64)]) {
     }
 }
 
-/// A label map from pairs.
-pub fn labels(pairs: Pairs) -> LabelMap {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Label pairs as the model stores them.
-pub fn pairs(pairs: Pairs) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Labels constant over the whole model.
-pub fn always(pairs: Pairs) -> Vec<LabelPeriod> {
-    vec![LabelPeriod::new(0, pairs)]
-}
-
-pub fn keys(keys: &[&str]) -> Vec<String> {
-    keys.iter().map(|k| k.to_string()).collect()
-}
-
 pub fn hours(range: Range<u32>) -> Vec<u32> {
     range.collect()
 }
@@ -86,13 +56,6 @@ pub fn node(name: &str, cores: f64, memory_gib: f64, labels: Vec<LabelPeriod>) -
         resource_id: format!("i-{name}"),
         cpu_cores: cores,
         memory_bytes: memory_gib * GIB,
-        labels,
-    }
-}
-
-pub fn namespace(name: &str, labels: Vec<LabelPeriod>) -> NamespaceModel {
-    NamespaceModel {
-        name: name.to_string(),
         labels,
     }
 }
