@@ -68,7 +68,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -82,6 +82,21 @@ pub use expect::ExpectedRow;
 use ocp_engine::compat::Compatibility;
 use ocp_engine::config::NodeRecord;
 use ocp_engine::summary::{DataSource, Metric, SummaryRow};
+
+/// The repository's fixture files (`fixtures/*.yaml`), sorted by name.
+///
+/// # Panics
+/// When the folder cannot be read: the tests that call this cannot run without it.
+pub fn fixture_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
 
 /// A fixture file.
 #[derive(Debug, Clone, Deserialize)]
@@ -519,15 +534,10 @@ existing_nodes:
 
     #[test]
     fn every_fixture_file_loads() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-        let mut count = 0;
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
-                count += 1;
-            }
+        let files = fixture_files();
+        for path in &files {
+            Fixture::load(path).unwrap_or_else(|e| panic!("{e}"));
         }
-        assert!(count >= 9, "{count} fixtures");
+        assert!(files.len() >= 9, "{} fixtures", files.len());
     }
 }

@@ -7,28 +7,14 @@
 //! a comment beside each; none is taken from the engine's output. The test counts the fixtures
 //! and values it checked and fails below a floor, so it cannot pass by checking nothing.
 
-use std::path::{Path, PathBuf};
-
 use ocp_harness::fixture::expect::check;
-use ocp_harness::fixture::Fixture;
+use ocp_harness::fixture::{fixture_files, Fixture};
 use ocp_harness::scenario::{run_quietly, Scenario};
 
 /// Fewest fixtures with expectations, and fewest values, a run must check (2026-12-02: 65
 /// fixtures, 451 values).
 const MIN_FIXTURES: usize = 60;
 const MIN_VALUES: usize = 400;
-
-/// The fixture files, sorted by name.
-fn fixture_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// Runs `fixture` in every variant its expectations name and checks them; returns the number of
 /// values compared, or the failures naming the fixture and variant.

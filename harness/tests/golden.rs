@@ -11,25 +11,11 @@
 //! mistake would have to fool the oracle too. The hand-computed `expect:` blocks themselves are
 //! checked by `expectations.rs`.
 
-use std::path::{Path, PathBuf};
-
 use ocp_engine::compat::Compatibility;
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
-use ocp_harness::fixture::{render_rows, Fixture};
+use ocp_harness::fixture::{fixture_files, render_rows, Fixture};
 use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
 use ocp_harness::scenario::{run_quietly, Scenario};
-
-/// The fixture files, sorted by name.
-fn fixture_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
 
 #[tokio::test]
 async fn every_fixture_matches_its_golden_rows() {

@@ -5,16 +5,15 @@
 //! the engine's precision. Bad input in the tables (a missing table or column, a wrong type, a
 //! label text Trino cannot parse) is bad input naming the table and the column.
 
-use std::path::{Path, PathBuf};
-
 use chrono::NaiveDate;
 use ocp_engine::compat::Compatibility;
 use ocp_engine::error::{Error, Problem};
 use ocp_engine::postgres::quote_ident;
 use ocp_engine::run::{Output, PostgresTarget, RunReport, RunRequest};
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
-use ocp_harness::fixture::Fixture;
+use ocp_harness::fixture::{fixture_files, Fixture};
 use ocp_harness::onprem_tables::load_parquet_tree;
+use ocp_harness::oracle::tables::HIVE_TABLES;
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::{generate, Scale};
 use ocp_testkit as testkit;
@@ -133,17 +132,6 @@ async fn assert_same_rows(loaded: &Loaded, case: &str) -> RunReport {
     last.expect("two compatibilities ran")
 }
 
-fn fixture_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[tokio::test]
 async fn every_fixture_reads_the_same_from_postgres_as_reading_parquet() {
     let files = fixture_files();
@@ -189,21 +177,12 @@ async fn generated_clusters_read_the_same_from_postgres_as_reading_parquet() {
     }
 }
 
-/// The five tables the engine reads.
-const TABLES: [&str; 5] = [
-    "openshift_pod_usage_line_items",
-    "openshift_pod_usage_line_items_daily",
-    "openshift_storage_usage_line_items_daily",
-    "openshift_node_labels_line_items_daily",
-    "openshift_namespace_labels_line_items_daily",
-];
-
 #[tokio::test]
 async fn rows_of_another_source_or_outside_the_days_are_not_read() {
     let scenario = Scenario::write(generate(Scale::Tiny, 7)).expect("written");
     let mut loaded = Loaded::new(scenario, "onprem_filter").await;
     // Every row again under another source: read, they would double every sum.
-    for table in TABLES {
+    for table in HIVE_TABLES.iter().map(|t| t.name) {
         let t = loaded.table(table);
         loaded
             .client
@@ -262,48 +241,36 @@ async fn bad_tables_are_bad_input_naming_table_and_column() {
         }
     };
 
-    // A label text Trino's json_parse refuses.
-    exec(format!(
-        "UPDATE {} SET pod_labels = '{{\"app\": ' WHERE ctid = (SELECT min(ctid) FROM {})",
-        loaded.table(daily),
-        loaded.table(daily)
-    ))
-    .await;
-    assert_eq!(
-        input_problem(&loaded).await,
-        Problem::Column {
-            file: loaded.named(daily),
-            column: "pod_labels".into()
-        }
-    );
-
-    // A metric column of the wrong type.
-    exec(format!(
-        "ALTER TABLE {} ALTER COLUMN pod_request_cpu_core_seconds TYPE numeric",
-        loaded.table(daily)
-    ))
-    .await;
-    assert_eq!(
-        input_problem(&loaded).await,
-        Problem::Column {
-            file: loaded.named(daily),
-            column: "pod_request_cpu_core_seconds".into()
-        }
-    );
-
-    // A needed column missing.
-    exec(format!(
-        "ALTER TABLE {} DROP COLUMN pod_request_cpu_core_seconds",
-        loaded.table(daily)
-    ))
-    .await;
-    assert_eq!(
-        input_problem(&loaded).await,
-        Problem::Column {
-            file: loaded.named(daily),
-            column: "pod_request_cpu_core_seconds".into()
-        }
-    );
+    let table = loaded.table(daily);
+    // Each break stays for the next, so every later case has the earlier ones under it: a label
+    // text Trino's json_parse refuses, a metric column of the wrong type, a needed column missing.
+    let breaks = [
+        (
+            format!(
+                "UPDATE {table} SET pod_labels = '{{\"app\": ' \
+                 WHERE ctid = (SELECT min(ctid) FROM {table})"
+            ),
+            "pod_labels",
+        ),
+        (
+            format!("ALTER TABLE {table} ALTER COLUMN pod_request_cpu_core_seconds TYPE numeric"),
+            "pod_request_cpu_core_seconds",
+        ),
+        (
+            format!("ALTER TABLE {table} DROP COLUMN pod_request_cpu_core_seconds"),
+            "pod_request_cpu_core_seconds",
+        ),
+    ];
+    for (sql, column) in breaks {
+        exec(sql).await;
+        assert_eq!(
+            input_problem(&loaded).await,
+            Problem::Column {
+                file: loaded.named(daily),
+                column: column.into()
+            }
+        );
+    }
 
     // No daily pod or storage table at all: no data, naming the table looked in.
     exec(format!(

@@ -22,7 +22,7 @@
 mod differential;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 use ocp_engine::config::ConfigFile;
@@ -31,7 +31,7 @@ use ocp_engine::resolve::{resolve_request, Overrides};
 use differential::{engine_equals_oracle, Tally};
 use ocp_engine::compat::Compatibility;
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
-use ocp_harness::fixture::Fixture;
+use ocp_harness::fixture::{fixture_files, Fixture};
 use ocp_harness::oracle::tables::storage_exists;
 use ocp_harness::oracle::{
     Oracle, OracleError, OracleInput, OracleRun, QueryParams, TrinoKokuStagingOracle, TrinoOracle,
@@ -85,18 +85,6 @@ fn assert_engine_equals_trino(name: &str, scenario: &Scenario) -> OracleRun {
         comparison.only_in_oracle.iter().take(3).collect::<Vec<_>>(),
     );
     trino
-}
-
-/// The fixture files, sorted by name.
-fn fixture_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// Every fixture; the Storage branch is in Trino's query exactly when koku's storage table exists
