@@ -192,7 +192,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
     let source = Source::open(
         &request.location,
         &request.s3,
-        Some(schema).filter(|s| !s.is_empty()),
+        request.postgres.as_ref().map(|t| t.schema.as_str()),
     )?;
     let partition = Partition {
         account: request.account.clone(),

@@ -380,16 +380,18 @@ pub async fn copy_out_month(
     source: &str,
     (first, last): (chrono::NaiveDate, chrono::NaiveDate),
 ) -> Result<(Duration, u64), String> {
+    use crate::oracle::query::sql_string;
     use futures::TryStreamExt;
     use ocp_engine::postgres::{describe, quote_ident};
     let started = Instant::now();
     let mut bytes = 0;
     for table in tables {
         let copy = format!(
-            "COPY (SELECT * FROM {}.{} WHERE source = '{}' AND usage_start BETWEEN '{first}'              AND '{last}') TO STDOUT (FORMAT binary)",
+            "COPY (SELECT * FROM {}.{} WHERE source = {} AND usage_start BETWEEN '{first}' \
+             AND '{last}') TO STDOUT (FORMAT binary)",
             quote_ident(schema),
             quote_ident(table),
-            source.replace('\'', "''"),
+            sql_string(source),
         );
         let stream = client
             .copy_out(&copy)

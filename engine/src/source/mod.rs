@@ -15,6 +15,9 @@ pub use scan::{MonthScan, ScanProgress};
 
 use crate::error::{Error, Result};
 
+/// Rows per batch a scan hands to its fold, from Parquet and from PostgreSQL alike.
+const BATCH_ROWS: usize = 65_536;
+
 /// Where a run reads koku's line items from.
 #[derive(Clone)]
 pub enum Source {

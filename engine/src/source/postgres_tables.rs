@@ -22,13 +22,10 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use super::columns::{Batch, ColumnKind, ColumnSpec};
-use super::{Partition, Table};
+use super::{Partition, Table, BATCH_ROWS};
 use crate::error::{Error, Result, Service};
 use crate::postgres::{connect, describe, quote_ident, redact_password};
 use crate::window::{date_of_day, DayWindow};
-
-/// Rows per batch handed to the fold, as the Parquet reader's.
-const BATCH_ROWS: usize = 65_536;
 
 /// A PostgreSQL database and the tenant schema holding koku's on-prem line-item tables.
 #[derive(Debug, Clone)]

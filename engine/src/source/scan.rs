@@ -19,12 +19,9 @@ use parquet::arrow::ProjectionMask;
 use parquet::errors::ParquetError;
 
 use super::columns::{locate, Batch, ColumnSpec};
-use super::{ObjectSource, Partition, Source, Table};
+use super::{ObjectSource, Partition, Source, Table, BATCH_ROWS};
 use crate::error::{Error, Problem, Result, Service};
 use crate::window::DayWindow;
-
-/// Rows per decoded batch.
-const BATCH_ROWS: usize = 65_536;
 
 /// Reports files done; the CLI shows it as a progress bar, tests ignore it.
 pub type ScanProgress = indicatif::ProgressBar;
