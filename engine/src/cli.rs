@@ -16,8 +16,10 @@ use ocp_engine::config::ConfigFile;
 use ocp_engine::error::{Error, Result, Service};
 use ocp_engine::postgres::koku_tables_sql;
 use ocp_engine::resolve::{resolve_request, Overrides};
-use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
+use ocp_engine::run::{run, CatalogSource, Output, RunObserver, RunReport, RunRequest};
 use ocp_engine::source::Source;
+
+use crate::events::{self, LogFormat, RunLog};
 
 #[derive(Parser)]
 #[command(
@@ -126,31 +128,45 @@ struct AggregateArgs {
     /// JSON to this file, for benchmarks and monitoring.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// text: a progress bar and a report for people. json: one JSON object per event on stderr
+    /// (run_started, phase_finished, run_finished with the report, run_failed with the error's
+    /// kind), with koku's context fields, and nothing on stdout (docs/operations.md "Logs").
+    #[arg(long, env = "OCP_ENGINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// koku's tracing id, carried on every JSON event.
+    #[arg(long, env = "OCP_ENGINE_TRACING_ID")]
+    tracing_id: Option<String>,
 }
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let result = match cli.command {
+    match cli.command {
         Command::Ddl { schema } => {
             println!("{}", koku_tables_sql(&schema));
-            Ok(())
+            0
         }
-        Command::Aggregate(args) => aggregate(*args),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("ocp-engine: {}: {error}", error.kind());
-            error.exit_code()
+        Command::Aggregate(args) => {
+            let log = RunLog::new(
+                args.log_format,
+                args.tracing_id.as_deref(),
+                progress_bar(args.quiet),
+            );
+            match aggregate(*args, &log) {
+                Ok(()) => 0,
+                Err(error) => {
+                    log.failed(&error);
+                    error.exit_code()
+                }
+            }
         }
     }
 }
 
-fn aggregate(args: AggregateArgs) -> Result<()> {
-    let quiet = args.quiet;
+fn aggregate(args: AggregateArgs, log: &RunLog) -> Result<()> {
     let report_json = args.report_json.clone();
     let request = resolve(args)?;
+    log.set_request(&request);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -160,13 +176,15 @@ fn aggregate(args: AggregateArgs) -> Result<()> {
                 format!("cannot start the async runtime: {e}"),
             )
         })?;
-    let progress = progress_bar(quiet);
-    let report = runtime.block_on(run(&request, &progress));
-    progress.finish_and_clear();
+    let report = runtime.block_on(run(&request, log));
+    log.progress().finish_and_clear();
     let report = report?;
-    print_report(&request, &report);
+    log.finished(&request, &report);
+    if log.is_text() {
+        print_report(&request, &report);
+    }
     if let Some(path) = report_json {
-        let text = serde_json::to_string_pretty(&report_as_json(&request, &report))
+        let text = serde_json::to_string_pretty(&events::report_json(&request, &report))
             .expect("a JSON value serialises");
         std::fs::write(&path, text).map_err(|e| {
             Error::infrastructure(
@@ -179,35 +197,6 @@ fn aggregate(args: AggregateArgs) -> Result<()> {
         })?;
     }
     Ok(())
-}
-
-/// The run's report as JSON: what `print_report` prints, in machine-readable form.
-fn report_as_json(request: &RunRequest, report: &RunReport) -> serde_json::Value {
-    let phases: Vec<serde_json::Value> = report
-        .phases
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "name": p.name,
-                "seconds": p.elapsed.as_secs_f64(),
-                "peak_rss_bytes": p.peak_rss_bytes,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "engine_version": env!("CARGO_PKG_VERSION"),
-        "run_id": report.run_id.to_string(),
-        "source_uuid": request.source_uuid.to_string(),
-        "compatibility": request.compatibility.as_str(),
-        "start": report.effective_start.to_string(),
-        "end": report.end.to_string(),
-        "files_per_table": report.files_per_table.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-        "rows_per_data_source": report.rows_per_data_source.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-        "rows_deleted": report.rows_deleted,
-        "phases": phases,
-        "total_seconds": report.total_elapsed().as_secs_f64(),
-        "peak_rss_bytes": report.peak_rss_bytes(),
-    })
 }
 
 /// Config file first, then flags and environment (clap merges those two).

@@ -39,9 +39,9 @@ pub struct Overrides {
 /// koku's tables in PostgreSQL; the output is `overrides.out`, else PostgreSQL when a URL and
 /// schema are set.
 ///
+/// The account defaults to the one koku derives from the tenant schema ([`account_of_schema`]).
 /// When the input is a PostgreSQL URL (koku's on-prem line-item tables, in the tenant schema),
-/// the PostgreSQL URL defaults to it, the account to the schema, and the compatibility to koku's
-/// PostgreSQL port.
+/// the PostgreSQL URL defaults to it and the compatibility to koku's PostgreSQL port.
 pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequest> {
     let args = overrides;
     let s3_credentials = s3_credentials(&file.source)?;
@@ -61,14 +61,13 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
     let from_postgres = Source::is_postgres(&location);
     let postgres_url = args.postgres_url.or(file.postgres.url);
     let schema = args.schema.or(file.postgres.schema);
-    // koku's on-prem tables live in the tenant schema, named for the account.
     let account = match (args.account.or(file.source.account), &schema) {
         (Some(account), _) => account,
-        (None, Some(schema)) if from_postgres => schema.clone(),
-        (None, _) => {
+        (None, Some(schema)) => account_of_schema(schema).to_string(),
+        (None, None) => {
             return Err(missing(
                 "the account",
-                "--account / OCP_ENGINE_ACCOUNT",
+                "--account / OCP_ENGINE_ACCOUNT (or --schema, whose name gives it)",
                 "source.account",
             ))
         }
@@ -170,6 +169,12 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
     })
 }
 
+/// koku's account folder for a tenant `schema` (spec §2): the schema name without a leading
+/// `acct` (`acct10001` → `10001`; new tenants' `org1234567` stays as it is).
+pub fn account_of_schema(schema: &str) -> &str {
+    schema.strip_prefix("acct").unwrap_or(schema)
+}
+
 /// The S3 key pair from the config file: both keys or neither.
 fn s3_credentials(source: &SourceSection) -> Result<Option<S3Credentials>> {
     match (&source.s3_access_key_id, &source.s3_secret_access_key) {
@@ -267,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_input_still_reproduces_trino_and_needs_its_account() {
+    fn a_folder_input_still_reproduces_trino_and_needs_an_account_or_schema() {
         let mut file = config("/data/koku");
         file.source.account = Some("org1".to_string());
         let overrides = Overrides {
@@ -278,10 +283,30 @@ mod tests {
         let request = resolve_request(file, overrides).unwrap();
         assert_eq!(request.compatibility, Compatibility::Trino);
         assert!(request.postgres.is_none());
-        let err = resolve_request(config("/data/koku"), with_schema()).unwrap_err();
+        let err = resolve_request(config("/data/koku"), Overrides::default()).unwrap_err();
         assert_eq!(
             err.problem(),
             Some(&Problem::Setting("source.account".into()))
         );
+    }
+
+    #[test]
+    fn the_account_is_the_schema_without_a_leading_acct_for_any_input() {
+        // Spec §2: koku's Parquet path uses the schema name with any leading `acct` removed.
+        let cases = [
+            ("acct10001", "10001"),
+            ("org1234567", "org1234567"),
+            ("myacct", "myacct"),
+        ];
+        for (schema, account) in cases {
+            assert_eq!(account_of_schema(schema), account);
+            let overrides = Overrides {
+                schema: Some(schema.to_string()),
+                postgres_url: Some(DB.to_string()),
+                ..Default::default()
+            };
+            let request = resolve_request(config("s3://koku-bucket"), overrides).unwrap();
+            assert_eq!(request.account, account, "schema {schema}");
+        }
     }
 }

@@ -117,10 +117,30 @@ impl RunReport {
     }
 }
 
-/// Times phases and their peak memory.
-struct Phases(Vec<PhaseReport>);
+/// Who watches a run as it goes (the CLI's progress bar and its JSON event log). Every method
+/// has a default that does nothing.
+pub trait RunObserver: Sync {
+    /// File or table progress of the read phase.
+    fn progress(&self) -> &ScanProgress;
+    /// The run got its id; nothing is read yet.
+    fn started(&self, _run_id: Uuid) {}
+    /// A phase finished (in order: read, labels, aggregate, write).
+    fn phase_finished(&self, _phase: &PhaseReport) {}
+}
 
-impl Phases {
+impl RunObserver for ScanProgress {
+    fn progress(&self) -> &ScanProgress {
+        self
+    }
+}
+
+/// Times phases and their peak memory, and tells the observer as each ends.
+struct Phases<'a> {
+    done: Vec<PhaseReport>,
+    observer: &'a dyn RunObserver,
+}
+
+impl Phases<'_> {
     async fn run<T>(
         &mut self,
         name: &'static str,
@@ -129,11 +149,13 @@ impl Phases {
         reset_peak();
         let started = Instant::now();
         let result = work.await?;
-        self.0.push(PhaseReport {
+        let phase = PhaseReport {
             name,
             elapsed: started.elapsed(),
             peak_rss_bytes: peak_rss_bytes(),
-        });
+        };
+        self.observer.phase_finished(&phase);
+        self.done.push(phase);
         Ok(result)
     }
 }
@@ -158,12 +180,18 @@ pub fn validate_dates(start: NaiveDate, end: NaiveDate) -> Result<()> {
     Ok(())
 }
 
-/// Runs the summary for `request`, reporting file progress on `progress`.
-pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunReport> {
+/// Runs the summary for `request`, telling `observer` its id, the read phase's progress and
+/// each phase as it ends (a [`ScanProgress`] alone is an observer of progress only).
+pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<RunReport> {
     validate_dates(request.start, request.end)?;
     let started_at = Utc::now();
     let run_id = Uuid::new_v4();
-    let mut phases = Phases(Vec::new());
+    observer.started(run_id);
+    let progress = observer.progress();
+    let mut phases = Phases {
+        done: Vec::new(),
+        observer,
+    };
 
     // Connect first: an unreachable server should fail before minutes of reading.
     let mut client = match &request.postgres {
@@ -240,7 +268,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
 
     let counts = rows_per_data_source(&rows);
     let phase_seconds: serde_json::Map<String, serde_json::Value> = phases
-        .0
+        .done
         .iter()
         .map(|p| (p.name.to_string(), p.elapsed.as_secs_f64().into()))
         .collect();
@@ -256,7 +284,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
             .into(),
         phase_seconds: phase_seconds.into(),
         peak_rss_bytes: phases
-            .0
+            .done
             .iter()
             .filter_map(|p| p.peak_rss_bytes)
             .max()
@@ -298,7 +326,7 @@ pub async fn run(request: &RunRequest, progress: &ScanProgress) -> Result<RunRep
         files_per_table: inputs.files_per_table.clone(),
         rows_per_data_source: counts,
         rows_deleted,
-        phases: phases.0,
+        phases: phases.done,
         rows,
         constants: RunConstants {
             report_period_id: identity.report_period_id,

@@ -338,3 +338,68 @@ fn an_unknown_koku_variant_is_bad_input_naming_the_two() {
     );
     assert_mentions(&stderr, &["mysql", "trino", "postgres"]);
 }
+
+/// The lines of `stderr`, each parsed as one JSON event.
+fn json_events(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON event ({e}): {line:?}\nstderr:\n{stderr}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_json_log_tells_a_failure_as_one_event_with_its_kind_as_data() {
+    let workspace = Workspace::new();
+    // A setting missing: bad input, before any context is known.
+    let mut settings = workspace.settings();
+    settings.retain(|(f, _)| *f != "--source");
+    let mut command = workspace.aggregate(&settings);
+    command.args(["--log-format", "json"]);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!((code, stdout.as_str()), (2, ""), "stderr:\n{stderr}");
+    let events = json_events(&stderr);
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let failed = &events[0];
+    assert_eq!(failed["event"], "run_failed");
+    assert_eq!(failed["level"], "ERROR");
+    assert_eq!(failed["error_kind"], "input");
+    assert_eq!(failed["problem"], "setting");
+    assert_eq!(failed["place"], serde_json::json!(["source.source_uuid"]));
+    assert_eq!(failed["exit_code"], 2);
+    assert!(failed.get("provider_uuid").is_none(), "{failed}");
+
+    // PostgreSQL unreachable: infrastructure, with koku's context fields and no password.
+    let url = format!(
+        "postgresql://koku:{PASSWORD}@127.0.0.1:{}/koku",
+        closed_port()
+    );
+    let mut settings = workspace.settings();
+    settings.retain(|(f, _)| !matches!(*f, "--config" | "--out"));
+    settings.push(("--schema", "org1234567".to_string()));
+    let mut command = workspace.aggregate(&settings);
+    command
+        .env("OCP_ENGINE_POSTGRES_URL", &url)
+        .env("OCP_ENGINE_LOG_FORMAT", "json")
+        .args(["--tracing-id", "koku-task-1"]);
+    let (code, stdout, stderr) = run(&mut command);
+    assert_eq!((code, stdout.as_str()), (3, ""), "stderr:\n{stderr}");
+    assert!(
+        !stderr.contains(PASSWORD),
+        "the password is printed:\n{stderr}"
+    );
+    let events = json_events(&stderr);
+    let failed = events.last().expect("an event");
+    assert_eq!(failed["event"], "run_failed");
+    assert_eq!(failed["error_kind"], "infrastructure");
+    assert_eq!(failed["service"], "PostgreSQL");
+    assert_eq!(failed["exit_code"], 3);
+    assert_eq!(failed["schema"], "org1234567");
+    assert_eq!(failed["provider_uuid"], SOURCE);
+    assert_eq!(failed["start_date"], "2026-03-01");
+    assert_eq!(failed["end_date"], "2026-03-02");
+    assert_eq!(failed["report_period_id"], 1);
+    assert_eq!(failed["tracing_id"], "koku-task-1");
+}
