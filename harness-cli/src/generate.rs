@@ -6,6 +6,9 @@ use std::time::Instant;
 
 use crate::load_onprem::load_into;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use ocp_engine::postgres::connect;
+use ocp_engine::resolve::account_of_schema;
+use ocp_harness::koku_catalog::write_model_catalog;
 use ocp_harness::scenario::engine_config;
 use ocp_harness::synth::parquet_writer::REPORT_TYPES;
 use ocp_harness::synth::{generate, table_dir, write_cluster, ClusterModel, Scale};
@@ -41,8 +44,10 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// Also load the cluster into koku's on-prem line-item tables of this database (see
-    /// `load-onprem`), in the tenant schema --schema.
+    /// Also make the cluster a koku tenant of this database, in the schema --schema: koku's
+    /// tables with the cluster's catalog (enabled keys, cost categories, recorded nodes) and its
+    /// report period, and the on-prem line-item tables loaded (see `load-onprem`). The Parquet
+    /// files then go under the account koku derives from the schema (without a leading acct).
     #[arg(long, value_name = "URL", requires = "schema")]
     pub to_postgres: Option<String>,
 
@@ -69,7 +74,11 @@ impl GenerateArgs {
 /// Generates the cluster `args` describe into `args.out`; prints what it wrote.
 pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     let started = Instant::now();
-    let model = generate(args.scale, args.seed);
+    let mut model = generate(args.scale, args.seed);
+    if let Some(schema) = &args.schema {
+        // The tenant's files are where koku puts them for that schema (spec §2).
+        model.account = account_of_schema(schema).to_string();
+    }
     let out = &args.out;
     if out.exists() && !out.is_dir() {
         return Err(format!(
@@ -127,7 +136,28 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     );
     if let (Some(url), Some(schema)) = (&args.to_postgres, &args.schema) {
         load_into(url, schema, out, &model.account)?;
+        write_catalog(url, schema, &model)?;
     }
+    Ok(())
+}
+
+/// koku's tables in `schema` at `url` holding the model's catalog and report period
+/// ([`write_model_catalog`]), as the tenant has them when koku's summary step starts.
+fn write_catalog(url: &str, schema: &str, model: &ClusterModel) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("no async runtime: {e}"))?;
+    let report_period = runtime.block_on(async {
+        let client = connect(url).await.map_err(|e| e.to_string())?;
+        write_model_catalog(&client, schema, model)
+            .await
+            .map_err(|e| format!("cannot write koku's catalog into schema {schema}: {e}"))
+    })?;
+    println!(
+        "Wrote the cluster's catalog into koku's tables of schema {schema}: {} enabled keys, {} \
+         cost-category patterns, {} recorded nodes, report period {report_period}",
+        model.enabled_tag_keys.len(),
+        model.cost_category_patterns.len(),
+        model.existing_nodes.len(),
+    );
     Ok(())
 }
 

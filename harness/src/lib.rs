@@ -5,6 +5,7 @@ pub mod bench;
 pub mod child_peak_memory;
 pub mod compare;
 pub mod fixture;
+pub mod koku_catalog;
 pub mod nise_ingest;
 pub mod onprem_tables;
 pub mod oracle;

@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ocp_engine::postgres::{koku_tables_sql, quote_ident};
+use ocp_engine::postgres::koku_tables_sql;
+use ocp_harness::koku_catalog;
 use tokio_postgres::{Client, NoTls};
 
 /// The URL of the server on 127.0.0.1:5432 (trust auth, user `postgres`).
@@ -505,32 +506,18 @@ pub async fn fresh_schema(prefix: &str) -> (Client, String) {
     (client, schema)
 }
 
-/// Inserts one row per key into `reporting_enabledtagkeys` of `schema` with `enabled = true`,
-/// `provider_type = 'OCP'` and a random uuid; a key already there (for OCP) is set enabled.
+/// [`koku_catalog::enable_tag_keys`]: `keys` enabled for OCP in `schema`.
 ///
 /// # Panics
 /// When an insert fails.
 pub async fn enable_tag_keys(client: &Client, schema: &str, keys: &[&str]) {
-    let sql = format!(
-        "INSERT INTO {}.reporting_enabledtagkeys (uuid, key, enabled, provider_type) \
-         VALUES ($1, $2, true, 'OCP') \
-         ON CONFLICT (key, provider_type) DO UPDATE SET enabled = true",
-        quote_ident(schema)
-    );
-    for key in keys {
-        client
-            .execute(&sql, &[&uuid::Uuid::new_v4(), key])
-            .await
-            .unwrap_or_else(|e| panic!("cannot enable tag key {key:?} in {schema}: {e}"));
-    }
+    koku_catalog::enable_tag_keys(client, schema, keys)
+        .await
+        .unwrap_or_else(|e| panic!("cannot enable tag keys {keys:?} in {schema}: {e}"));
 }
 
-/// For each `(pattern, category_name)`: creates the category in `reporting_ocp_cost_category`
-/// if no category has that name, and the pattern row in
-/// `reporting_ocp_cost_category_namespace` pointing at it (a pattern already there is pointed at
-/// this category). Patterns are koku's LIKE patterns, e.g. `openshift-%`.
-///
-/// Returns the category id of each pair, in the order given.
+/// [`koku_catalog::add_cost_category_patterns`]: each `(pattern, category_name)` in `schema`;
+/// returns the category id of each pair, in the order given.
 ///
 /// # Panics
 /// When a statement fails.
@@ -539,39 +526,13 @@ pub async fn add_cost_category_patterns(
     schema: &str,
     patterns: &[(&str, &str)],
 ) -> Vec<i32> {
-    let q = quote_ident(schema);
-    let category = format!(
-        "WITH new AS (INSERT INTO {q}.reporting_ocp_cost_category (name) VALUES ($1) \
-         ON CONFLICT (name) DO NOTHING RETURNING id) \
-         SELECT id FROM new UNION ALL \
-         SELECT id FROM {q}.reporting_ocp_cost_category WHERE name = $1"
-    );
-    let namespace = format!(
-        "INSERT INTO {q}.reporting_ocp_cost_category_namespace (namespace, cost_category_id) \
-         VALUES ($1, $2) ON CONFLICT (namespace) DO UPDATE SET cost_category_id = EXCLUDED.cost_category_id"
-    );
-    let mut ids = Vec::with_capacity(patterns.len());
-    for (pattern, name) in patterns {
-        let row = client
-            .query_one(&category, &[name])
-            .await
-            .unwrap_or_else(|e| panic!("cannot add cost category {name:?} in {schema}: {e}"));
-        let id: i32 = row.get(0);
-        client
-            .execute(&namespace, &[pattern, &id])
-            .await
-            .unwrap_or_else(|e| {
-                panic!("cannot add cost category pattern {pattern:?} in {schema}: {e}")
-            });
-        ids.push(id);
-    }
-    ids
+    koku_catalog::add_cost_category_patterns(client, schema, patterns)
+        .await
+        .unwrap_or_else(|e| panic!("cannot add cost categories {patterns:?} in {schema}: {e}"))
 }
 
-/// Inserts the `reporting_ocpusagereportperiod` row of a cluster's month: `provider_id` =
-/// `source_uuid` (text form of a uuid), `report_period_start` = the first of `year`-`month` at
-/// 00:00 UTC, `report_period_end` = the first of the next month. If the row exists (same
-/// cluster, start and source) its alias is updated. Returns its `id`.
+/// [`koku_catalog::add_report_period`]: the report period of a cluster's `year`-`month` for
+/// source `source_uuid` (text form of a uuid); returns its `id`.
 ///
 /// # Panics
 /// When `source_uuid` is not a uuid, `month` is not 1..=12, or the insert fails.
@@ -588,22 +549,21 @@ pub async fn add_report_period(
         (1..=12).contains(&month),
         "add_report_period: month {month} is not 1..=12"
     );
-    let sql = format!(
-        "WITH p AS (SELECT make_timestamptz($4::int4, $5::int4, 1, 0, 0, 0, 'UTC') AS start) \
-         INSERT INTO {}.reporting_ocpusagereportperiod \
-             (cluster_id, cluster_alias, report_period_start, report_period_end, provider_id) \
-         SELECT $2, $3, p.start, p.start + interval '1 month', $1::text::uuid FROM p \
-         ON CONFLICT (cluster_id, report_period_start, provider_id) \
-             DO UPDATE SET cluster_alias = EXCLUDED.cluster_alias \
-         RETURNING id",
-        quote_ident(schema)
-    );
-    let month = month as i32;
-    let row = client
-        .query_one(&sql, &[&source_uuid, &cluster_id, &cluster_alias, &year, &month])
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot add report period {year}-{month:02} of cluster {cluster_id} in {schema}: {e}")
-        });
-    row.get(0)
+    let source = uuid::Uuid::parse_str(source_uuid)
+        .unwrap_or_else(|e| panic!("add_report_period: {source_uuid:?} is not a uuid: {e}"));
+    koku_catalog::add_report_period(
+        client,
+        schema,
+        source,
+        cluster_id,
+        cluster_alias,
+        year,
+        month,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "cannot add report period {year}-{month:02} of cluster {cluster_id} in {schema}: {e}"
+        )
+    })
 }
