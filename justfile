@@ -22,9 +22,27 @@ test: setup
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo test --workspace --locked
     just smoke
+    just pytest
+
+# The Python package koku's worker calls (python/): installs it into the test environment and
+# runs its pytest suite on the debug binaries `cargo test` builds, against the tests' PostgreSQL.
+pytest *ARGS: python-setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo test --workspace --locked --no-run --quiet
+    venv=$(testkit/python/setup.sh | sed -n 's/^Python test environment: //p' | tail -1)
+    build=$(mktemp -d)
+    trap 'rm -rf "$build"' EXIT
+    # Built from a copy, so that the checkout gets no build/ or egg-info folder.
+    cp -r python "$build/"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        --no-build-isolation --force-reinstall "$build/python"
+    # From the checkout's root, so that the tests import the installed package, not python/.
+    OCP_TEST_BIN_DIR="{{CARGO_TARGET_DIR}}/debug" "$venv/bin/python" -m pytest -q \
+        -p no:cacheprovider -c python/pyproject.toml --rootdir python {{ARGS}} python/tests
 
 # What the tests need on a fresh machine; each step returns at once when it is already there.
-setup: postgres-setup oracle-setup trino-setup nise-setup
+setup: postgres-setup oracle-setup trino-setup nise-setup python-setup
 
 # The two binaries end to end as an operator runs them: generate a tiny cluster, aggregate it to a
 # file. Runs the debug binaries `cargo test` builds (the same features, so nothing is rebuilt).
@@ -38,6 +56,10 @@ smoke:
     "$bin/ocp-harness" generate --scale tiny --out "$dir"
     "$bin/ocp-engine" aggregate --config "$dir/engine.toml" --out "$dir/summary.csv" --quiet
     test -s "$dir/summary.csv"
+
+# pytest (pinned in testkit/python/setup.sh) in a venv under ~/.cache/koku-ocp/, once.
+python-setup:
+    testkit/python/setup.sh
 
 # PostgreSQL's server binaries (initdb, pg_ctl, postgres), which the tests' throwaway cluster runs:
 # installs Debian's `postgresql` package when they are missing. Starts nothing.
