@@ -101,13 +101,14 @@ bench scale="typical" rounds="5": trino-setup
 # `just mutants` mutates them all (hours on two cores: docs/testing.md), `just mutants --in-diff
 # FILE.diff` only the lines a change touched among them (`git diff main > FILE.diff`), `just
 # mutants -f engine/src/like.rs` one module. Outcome in reports/mutants/mutants.out/
-# (outcomes.json, caught.txt, missed.txt, timeout.txt, unviable.txt). cargo-mutants builds in a
-# scratch copy of the tree with that copy's own target folder (never the checkout's: test
-# binaries bake in their checkout's paths), so each invocation starts with a full debug build.
+# (outcomes.json, caught.txt, missed.txt, timeout.txt, unviable.txt). It mutates the committed
+# HEAD in a checkout of its own under ~/.cache/koku-ocp/mutants/, with that checkout's own target
+# folder (never this one's: test binaries bake in their checkout's paths); the first run builds
+# it from nothing, later ones only what changed.
 mutants *args:
     #!/usr/bin/env bash
     set -euo pipefail
-    command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+    command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants --version 27.1.0
     # The computing modules: what states koku's rules. Not the CLI, config, resolve, run, memory,
     # catalog, postgres (SQL run against a real server) or source/ (tested by the read suites).
     files=()
@@ -116,7 +117,14 @@ mutants *args:
         *) for m in pod storage unallocated capacity labels label_joins units numeric like \
                     node_roles window inputs 'sink/*'; do files+=(-f "engine/src/$m.rs"); done ;;
     esac
-    env -u CARGO_TARGET_DIR cargo mutants --output reports/mutants "${files[@]}" {{args}}
+    # Mutated in place in a checkout of its own (the committed HEAD) with a target directory of
+    # its own, both kept between runs: a later run rebuilds only what changed since.
+    work="$HOME/.cache/koku-ocp/mutants"
+    [ -d "$work/checkout/.git" ] || git clone --quiet . "$work/checkout"
+    git -C "$work/checkout" fetch --quiet "$PWD" HEAD
+    git -C "$work/checkout" reset --quiet --hard FETCH_HEAD
+    CARGO_TARGET_DIR="$work/target" cargo mutants --in-place --dir "$work/checkout" \
+        --output reports/mutants "${files[@]}" {{args}}
     [[ " {{args}} " == *" --list"* ]] && exit 0
     python3 -c 'import json; o = json.load(open("reports/mutants/mutants.out/outcomes.json")); n = {k: o.get(k, 0) for k in ("caught", "missed", "timeout", "unviable")}; viable = n["caught"] + n["missed"] + n["timeout"]; print("mutants: caught %(caught)d, missed %(missed)d, timeout %(timeout)d, unviable %(unviable)d" % n); print("score: %.1f %% of %d viable mutants caught (timeouts count as caught)" % (100 * (n["caught"] + n["timeout"]) / max(viable, 1), viable))'
 
