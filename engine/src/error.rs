@@ -35,8 +35,9 @@ pub enum Problem {
     /// The month holds no daily data of the source at all: nothing in `searched` (the
     /// source, year and month's folder of koku's daily pod table, or that table in PostgreSQL).
     NoData { searched: String },
-    /// A computed value koku's column cannot store (a NaN into numeric(33,15)), by column.
-    Value { column: String },
+    /// A computed value koku's column cannot store (a NaN into numeric(33,15)): the column, and
+    /// the value as the message prints it (`NaN`, `inf`, `1e40`).
+    Value { column: String, value: String },
 }
 
 /// What failed under the engine.
@@ -102,7 +103,7 @@ impl Error {
     }
 
     /// The place a message about `problem` must name (the setting, file, column, table or
-    /// folder), so that a person can act on it; none for a value, which names its column.
+    /// folder; for a value, its column and the value), so that a person can act on it.
     pub fn place(problem: &Problem) -> Vec<&str> {
         match problem {
             Problem::Setting(setting) => vec![setting],
@@ -110,7 +111,7 @@ impl Error {
             Problem::Column { file, column } => vec![file, column],
             Problem::Table(table) => vec![table],
             Problem::NoData { searched } => vec![searched],
-            Problem::Value { column } => vec![column],
+            Problem::Value { column, value } => vec![column, value],
         }
     }
 

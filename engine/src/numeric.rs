@@ -27,6 +27,15 @@ pub enum NumericError {
     TooLarge(String),
 }
 
+impl NumericError {
+    /// The value that does not fit, as text (`NaN`, `inf`, `1e40`).
+    pub fn value(&self) -> &str {
+        match self {
+            NumericError::NotFinite(v) | NumericError::TooLarge(v) => v,
+        }
+    }
+}
+
 impl fmt::Display for NumericError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -902,13 +902,16 @@ async fn a_value_koku_cannot_store_fails_the_run_and_keeps_the_month() {
     let err = run_quietly(&tenant.request(&scenario))
         .await
         .expect_err("a NaN cannot become numeric(33,15)");
-    assert_eq!(
-        err.problem(),
-        Some(&Problem::Value {
-            column: "pod_usage_cpu_core_hours".to_string()
-        }),
-        "{err}"
-    );
+    let problem = Problem::Value {
+        column: "pod_usage_cpu_core_hours".to_string(),
+        value: "NaN".to_string(),
+    };
+    assert_eq!(err.problem(), Some(&problem), "{err}");
+    // The message names the column and the value, so that a person can find the bad input.
+    let message = err.to_string();
+    for place in Error::place(&problem) {
+        assert!(message.contains(place), "{place:?} is not in: {message}");
+    }
     assert_eq!(
         tenant.uuids().await,
         uuids_before,

@@ -55,6 +55,7 @@ pub fn prepare_row(row: &SummaryRow, compat: Compatibility) -> Result<PreparedRo
                 Error::input(
                     Problem::Value {
                         column: metric.column().to_string(),
+                        value: e.value().to_string(),
                     },
                     format!(
                     "{} of the {} row for {} namespace {:?} node {:?}: {e}; koku's insert would \
