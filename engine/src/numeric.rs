@@ -71,7 +71,8 @@ impl Numeric {
     }
 
     /// Base-10000 digits of the PostgreSQL binary `NUMERIC` wire format: `(weight, digits)` with
-    /// value = Σ digits[i] × 10000^(weight - i). Leading and trailing zero groups are removed.
+    /// value = Σ digits[i] × 10000^(weight - i), the first digit not zero and trailing zero
+    /// groups removed.
     pub fn base10000(&self) -> (i16, Vec<i16>) {
         // Scale 15 is not a multiple of 4: shift to scale 16 so groups align on the point.
         let mut magnitude = self.0.unsigned_abs() * 10;
@@ -85,12 +86,12 @@ impl Numeric {
         }
         let weight = groups.len() as i16 - 1 - 4;
         groups.reverse();
+        // The most significant group is never zero (the loop stops when the magnitude is), so
+        // only trailing zero groups, of the fraction, are dropped.
         while groups.last() == Some(&0) {
             groups.pop();
         }
-        let leading_zeros = groups.iter().take_while(|&&g| g == 0).count();
-        groups.drain(..leading_zeros);
-        (weight - leading_zeros as i16, groups)
+        (weight, groups)
     }
 }
 
