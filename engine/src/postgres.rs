@@ -1,7 +1,12 @@
 //! What the catalog and the sink share about PostgreSQL: connecting, quoting the tenant schema,
-//! and the DDL the project ships for the tables it reads and writes (`engine/sql/`).
+//! the DDL the project ships for the tables it reads and writes (`engine/sql/`), and the rows of
+//! koku's node and cluster tables as koku writes them (the sink's node step, the harness's
+//! catalog).
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, GenericClient, NoTls};
+use uuid::Uuid;
+
+use crate::config::NodeRecord;
 
 use crate::error::{Error, Result, Service};
 
@@ -23,6 +28,57 @@ pub fn koku_tables_sql(schema: &str) -> String {
 /// The DDL of the engine's own runs table in `schema`. Idempotent.
 pub fn engine_runs_sql(schema: &str) -> String {
     ENGINE_RUNS_SQL.replace("{schema}", &quote_ident(schema))
+}
+
+/// Inserts a `reporting_ocp_clusters` row of `provider` in the schema `schema_sql` (quoted);
+/// returns its new `uuid`.
+pub async fn insert_cluster(
+    client: &impl GenericClient,
+    schema_sql: &str,
+    cluster_id: &str,
+    cluster_alias: Option<&str>,
+    provider: Uuid,
+) -> std::result::Result<Uuid, tokio_postgres::Error> {
+    let uuid = Uuid::new_v4();
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {schema_sql}.reporting_ocp_clusters \
+                 (uuid, cluster_id, cluster_alias, provider_id) VALUES ($1, $2, $3, $4)"
+            ),
+            &[&uuid, &cluster_id, &cluster_alias, &provider],
+        )
+        .await?;
+    Ok(uuid)
+}
+
+/// Inserts `node` into `reporting_ocp_nodes` of the schema `schema_sql` (quoted), in the cluster
+/// row `cluster`, with a new `uuid`; the cores go through float8 into numeric(18,2) as koku's
+/// double does.
+pub async fn insert_node(
+    client: &impl GenericClient,
+    schema_sql: &str,
+    node: &NodeRecord,
+    cluster: Option<Uuid>,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {schema_sql}.reporting_ocp_nodes \
+                 (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
+                 VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
+            ),
+            &[
+                &Uuid::new_v4(),
+                &node.node,
+                &node.resource_id,
+                &node.node_capacity_cpu_cores,
+                &node.node_role,
+                &cluster,
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Connects to `url` and drives the connection on the current tokio runtime.

@@ -7,7 +7,7 @@ use tokio_postgres::{Client, Error};
 use uuid::Uuid;
 
 use crate::synth::ClusterModel;
-use ocp_engine::postgres::{koku_tables_sql, quote_ident};
+use ocp_engine::postgres::{insert_cluster, insert_node, koku_tables_sql, quote_ident};
 
 /// Inserts one row per key into `reporting_enabledtagkeys` of `schema` with `enabled = true`,
 /// `provider_type = 'OCP'` and a random uuid; a key already there (for OCP) is set enabled.
@@ -141,23 +141,7 @@ pub async fn write_model_catalog(
             Some(cluster_id) => Some(cluster_uuid(client, &q, model, cluster_id).await?),
             None => None,
         };
-        client
-            .execute(
-                &format!(
-                    "INSERT INTO {q}.reporting_ocp_nodes \
-                     (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
-                     VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
-                ),
-                &[
-                    &Uuid::new_v4(),
-                    &node.node,
-                    &node.resource_id,
-                    &node.node_capacity_cpu_cores,
-                    &node.node_role,
-                    &cluster,
-                ],
-            )
-            .await?;
+        insert_node(client, &q, node, cluster).await?;
     }
     add_report_period(
         client,
@@ -193,15 +177,5 @@ async fn cluster_uuid(
     } else {
         (Uuid::new_v4(), cluster_id)
     };
-    let uuid = Uuid::new_v4();
-    client
-        .execute(
-            &format!(
-                "INSERT INTO {q}.reporting_ocp_clusters (uuid, cluster_id, cluster_alias, provider_id) \
-                 VALUES ($1, $2, $3, $4)"
-            ),
-            &[&uuid, &cluster_id, &alias, &provider],
-        )
-        .await?;
-    Ok(uuid)
+    insert_cluster(client, q, cluster_id, Some(alias), provider).await
 }

@@ -20,7 +20,7 @@ use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::node_roles::NodeRecording;
 use crate::numeric::{Numeric, SCALE};
-use crate::postgres::{engine_runs_sql, quote_ident};
+use crate::postgres::{engine_runs_sql, insert_cluster, insert_node, quote_ident};
 use crate::summary::SummaryRow;
 
 /// What the engine records about a run in `ocp_engine_runs`.
@@ -168,40 +168,18 @@ async fn record_nodes(
     {
         Some(row) => row.get(0),
         None => {
-            let uuid = Uuid::new_v4();
-            tx.execute(
-                &format!(
-                    "INSERT INTO {schema_sql}.reporting_ocp_clusters \
-                     (uuid, cluster_id, cluster_alias, provider_id) VALUES ($1, $2, $3, $4)"
-                ),
-                &[
-                    &uuid,
-                    &identity.cluster_id,
-                    &identity.cluster_alias,
-                    &identity.source_uuid,
-                ],
+            insert_cluster(
+                tx,
+                schema_sql,
+                &identity.cluster_id,
+                identity.cluster_alias.as_deref(),
+                identity.source_uuid,
             )
-            .await?;
-            uuid
+            .await?
         }
     };
     for node in &nodes.added {
-        tx.execute(
-            &format!(
-                "INSERT INTO {schema_sql}.reporting_ocp_nodes \
-                 (uuid, node, resource_id, node_capacity_cpu_cores, node_role, cluster_id) \
-                 VALUES ($1, $2, $3, $4::float8::numeric(18,2), $5, $6)"
-            ),
-            &[
-                &Uuid::new_v4(),
-                &node.node,
-                &node.resource_id,
-                &node.node_capacity_cpu_cores,
-                &node.node_role,
-                &cluster,
-            ],
-        )
-        .await?;
+        insert_node(tx, schema_sql, node, Some(cluster)).await?;
     }
     Ok(())
 }
