@@ -138,17 +138,11 @@ fn a_generated_cluster_loaded_on_prem_summarises_as_from_parquet() {
     });
     assert!(!from_parquet.rows.is_empty());
     // The PostgreSQL input defaults to koku's on-prem port, as asked explicitly of the Parquet.
-    use ocp_harness::compare::{compare, ComparableRow, Tolerance};
-    let comparison = compare(
-        &ComparableRow::of_run(&from_postgres),
-        &ComparableRow::of_run(&from_parquet),
-        &Tolerance::ENGINE_PRECISION,
+    use ocp_harness::compare::assert_same_rows;
+    assert_same_rows(
+        &from_postgres,
+        &from_parquet,
+        "the on-prem tables against the Parquet",
     );
-    assert!(
-        comparison.within_tolerance(),
-        "the rows from the on-prem tables differ from those from the Parquet: {:#?}",
-        comparison.verdict
-    );
-    assert_eq!(from_postgres.rows.len(), from_parquet.rows.len());
     assert!(dir.path().join("postgres.csv").is_file());
 }

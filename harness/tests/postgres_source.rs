@@ -10,7 +10,7 @@ use ocp_engine::compat::Compatibility;
 use ocp_engine::error::{Error, Problem};
 use ocp_engine::postgres::quote_ident;
 use ocp_engine::run::{Output, PostgresTarget, RunReport, RunRequest};
-use ocp_harness::compare::{compare, ComparableRow, Tolerance};
+use ocp_harness::compare::assert_same_rows;
 use ocp_harness::fixture::{fixture_files, Fixture};
 use ocp_harness::onprem_tables::load_parquet_tree;
 use ocp_harness::oracle::tables::HIVE_TABLES;
@@ -83,7 +83,7 @@ impl Loaded {
 }
 
 /// Runs both sources in both compatibilities and requires the same rows, every column.
-async fn assert_same_rows(loaded: &Loaded, case: &str) -> RunReport {
+async fn assert_sources_agree(loaded: &Loaded, case: &str) -> RunReport {
     let mut last = None;
     for compat in Compatibility::ALL {
         let parquet = run_quietly(&loaded.reading_parquet(compat))
@@ -100,20 +100,10 @@ async fn assert_same_rows(loaded: &Loaded, case: &str) -> RunReport {
             parquet.effective_start, postgres.effective_start,
             "{case} ({compat}): the first day with data differs"
         );
-        let comparison = compare(
-            &ComparableRow::of_run(&postgres),
-            &ComparableRow::of_run(&parquet),
-            &Tolerance::ENGINE_PRECISION,
-        );
-        assert!(
-            comparison.within_tolerance(),
-            "{case} ({compat}): PostgreSQL source and Parquet source differ: {:#?}",
-            comparison.verdict
-        );
-        assert_eq!(
-            postgres.rows.len(),
-            parquet.rows.len(),
-            "{case} ({compat}): row counts differ"
+        assert_same_rows(
+            &postgres,
+            &parquet,
+            &format!("{case} ({compat}): PostgreSQL source against Parquet source"),
         );
         // A table is read (one "file") exactly when the Parquet folder has files.
         for ((table, files), (_, read)) in parquet
@@ -141,7 +131,7 @@ async fn every_fixture_reads_the_same_from_postgres_as_reading_parquet() {
         let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
         let loaded = Loaded::new(scenario, &format!("onprem_{name}")).await;
-        assert_same_rows(&loaded, &name).await;
+        assert_sources_agree(&loaded, &name).await;
     }
 }
 
@@ -157,7 +147,7 @@ async fn generated_clusters_read_the_same_from_postgres_as_reading_parquet() {
         let case = format!("{scale} seed {seed}");
         let scenario = Scenario::write(generate(scale, seed)).expect("written");
         let loaded = Loaded::new(scenario, "onprem_generated").await;
-        let report = assert_same_rows(&loaded, &case).await;
+        let report = assert_sources_agree(&loaded, &case).await;
         if scale == Scale::Typical {
             // The typical month has Pod, Storage and unallocated rows: all three were compared.
             let kinds: Vec<&str> = report
@@ -200,9 +190,9 @@ async fn rows_of_another_source_or_outside_the_days_are_not_read() {
     );
     assert!(first < last, "the tiny month has more than one day");
     // All days, then a run that leaves the last day out (its rows are in the tables).
-    assert_same_rows(&loaded, "tiny seed 7 beside another source").await;
+    assert_sources_agree(&loaded, "tiny seed 7 beside another source").await;
     loaded.window = Some((first, last.pred_opt().expect("a day before")));
-    assert_same_rows(&loaded, "tiny seed 7 without its last day").await;
+    assert_sources_agree(&loaded, "tiny seed 7 without its last day").await;
 }
 
 /// Runs from the tables and returns the bad-input problem, failing on any other outcome.

@@ -147,6 +147,28 @@ impl CategoryTally {
     }
 }
 
+/// For tests: panics unless two engine runs wrote the same rows, every row and column at the
+/// engine's precision ([`Tolerance::ENGINE_PRECISION`]) and as many of them; `what` names the
+/// two runs in the message. Returns the number of rows compared.
+pub fn assert_same_rows(
+    got: &ocp_engine::run::RunReport,
+    expected: &ocp_engine::run::RunReport,
+    what: &str,
+) -> usize {
+    let comparison = compare(
+        &ComparableRow::of_run(got),
+        &ComparableRow::of_run(expected),
+        &Tolerance::ENGINE_PRECISION,
+    );
+    assert!(
+        comparison.within_tolerance(),
+        "{what}: the rows differ: {:#?}",
+        comparison.verdict
+    );
+    assert_eq!(got.rows.len(), expected.rows.len(), "{what}: row counts");
+    got.rows.len()
+}
+
 /// Compares the engine's rows with the oracle's; see the module contract.
 pub fn compare(
     engine: &[ComparableRow],
