@@ -3,12 +3,10 @@
 //! Exit codes: 0 success, 2 bad input (flags, config, Parquet, labels), 3 infrastructure
 //! (PostgreSQL, S3, disk), 1 an internal error.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uuid::Uuid;
 
 use ocp_engine::compat::Compatibility;
@@ -147,11 +145,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Aggregate(args) => {
-            let log = RunLog::new(
-                args.log_format,
-                args.tracing_id.as_deref(),
-                progress_bar(args.quiet),
-            );
+            let log = RunLog::new(args.log_format, args.tracing_id.as_deref(), args.quiet);
             match aggregate(*args, &log) {
                 Ok(()) => 0,
                 Err(error) => {
@@ -221,18 +215,6 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         compatibility: args.compatibility,
     };
     resolve_request(file, overrides)
-}
-
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("reading {bar:30} {pos}/{len} files or tables {elapsed}")
-            .expect("the template is valid"),
-    );
-    bar
 }
 
 fn print_report(request: &RunRequest, report: &RunReport) {

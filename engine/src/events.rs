@@ -10,10 +10,12 @@
 //! `problem` and its `place`, or the `service`, and the `exit_code`). docs/operations.md "Logs"
 //! lists every field; the Python package reads these lines.
 
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use chrono::{SecondsFormat, Utc};
 use clap::ValueEnum;
+use indicatif::{ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -41,14 +43,15 @@ pub struct RunLog {
 impl RunLog {
     /// A log in `format`; `tracing_id` (koku's, when it passes one) goes on every JSON event.
     /// The progress bar shows in text format on a terminal, unless `quiet`.
-    pub fn new(format: LogFormat, tracing_id: Option<&str>, progress: ScanProgress) -> RunLog {
+    pub fn new(format: LogFormat, tracing_id: Option<&str>, quiet: bool) -> RunLog {
         let mut context = Map::new();
         if let Some(id) = tracing_id {
             context.insert("tracing_id".into(), id.into());
         }
-        let progress = match format {
-            LogFormat::Text => progress,
-            LogFormat::Json => ScanProgress::hidden(),
+        let progress = if format == LogFormat::Json || quiet || !std::io::stderr().is_terminal() {
+            ScanProgress::hidden()
+        } else {
+            progress_bar()
         };
         RunLog {
             format,
@@ -89,10 +92,6 @@ impl RunLog {
     /// The run finished: its report (JSON), or nothing in text format (the caller prints the
     /// text report).
     pub fn finished(&self, request: &RunRequest, report: &RunReport) {
-        let fields = match report_json(request, report) {
-            Value::Object(fields) => fields,
-            _ => unreachable!("report_json builds an object"),
-        };
         let rows: usize = report.rows_per_data_source.iter().map(|(_, n)| n).sum();
         self.emit(
             "INFO",
@@ -101,7 +100,7 @@ impl RunLog {
                 "wrote {rows} rows in {:.3} s",
                 report.total_elapsed().as_secs_f64()
             ),
-            fields,
+            object(report_json(request, report)),
         );
     }
 
@@ -158,14 +157,11 @@ impl RunObserver for RunLog {
     }
 
     fn phase_finished(&self, phase: &PhaseReport) {
-        let fields = json!({
+        let fields = object(json!({
             "phase": phase.name,
             "seconds": phase.elapsed.as_secs_f64(),
             "peak_rss_bytes": phase.peak_rss_bytes,
-        });
-        let Value::Object(fields) = fields else {
-            unreachable!("json! of an object")
-        };
+        }));
         self.emit(
             "INFO",
             "phase_finished",
@@ -176,6 +172,24 @@ impl RunObserver for RunLog {
             ),
             fields,
         );
+    }
+}
+
+/// The read phase's bar on stderr: files (or tables) read of all.
+fn progress_bar() -> ScanProgress {
+    let bar = ScanProgress::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("reading {bar:30} {pos}/{len} files or tables {elapsed}")
+            .expect("the template is valid"),
+    );
+    bar
+}
+
+/// The fields of a JSON object built with `json!`.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(fields) => fields,
+        _ => unreachable!("built as a JSON object"),
     }
 }
 
