@@ -4,9 +4,11 @@
 //! (PostgreSQL, S3, disk), 1 an internal error.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+use tokio::signal::unix::{signal, SignalKind};
 use uuid::Uuid;
 
 use ocp_engine::compat::Compatibility;
@@ -119,6 +121,11 @@ struct AggregateArgs {
     /// config file.
     #[arg(long, env = "OCP_ENGINE_COMPATIBILITY", value_name = "trino|postgres")]
     compatibility: Option<Compatibility>,
+    /// Seconds to wait when another run is writing the same source and month to PostgreSQL
+    /// (runs of one month go one at a time; other sources and months never wait); 0 fails at
+    /// once. Else postgres.lock_wait_seconds in the config file; 600 by default.
+    #[arg(long, env = "OCP_ENGINE_LOCK_WAIT", value_name = "SECONDS")]
+    lock_wait: Option<u64>,
     /// No progress bar, only the final report.
     #[arg(long, short)]
     quiet: bool,
@@ -145,7 +152,11 @@ pub fn main() -> i32 {
             0
         }
         Command::Aggregate(args) => {
-            let log = RunLog::new(args.log_format, args.tracing_id.as_deref(), args.quiet);
+            let log = Arc::new(RunLog::new(
+                args.log_format,
+                args.tracing_id.as_deref(),
+                args.quiet,
+            ));
             match aggregate(*args, &log) {
                 Ok(()) => 0,
                 Err(error) => {
@@ -157,9 +168,9 @@ pub fn main() -> i32 {
     }
 }
 
-fn aggregate(args: AggregateArgs, log: &RunLog) -> Result<()> {
+fn aggregate(args: AggregateArgs, log: &Arc<RunLog>) -> Result<()> {
     let report_json = args.report_json.clone();
-    let request = resolve(args)?;
+    let request = Arc::new(resolve(args)?);
     log.set_request(&request);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -170,7 +181,10 @@ fn aggregate(args: AggregateArgs, log: &RunLog) -> Result<()> {
                 format!("cannot start the async runtime: {e}"),
             )
         })?;
-    let report = runtime.block_on(run(&request, log));
+    let report = runtime.block_on(run_until_stopped(request.clone(), log.clone()));
+    // A stopped run's task may still be computing: leave it to the process's exit, which
+    // also closes its PostgreSQL connection, and so rolls its transaction back.
+    runtime.shutdown_background();
     log.progress().finish_and_clear();
     let report = report?;
     log.finished(&request, &report);
@@ -193,6 +207,37 @@ fn aggregate(args: AggregateArgs, log: &RunLog) -> Result<()> {
     Ok(())
 }
 
+/// Runs `request` on a task of its own, so that SIGTERM (a worker's shutdown) or SIGINT
+/// (Ctrl-C) stops it even in the middle of computing: the run is then abandoned with an
+/// infrastructure error (re-running will do), its open transaction, if any, rolled back by
+/// PostgreSQL when the process ends; the month keeps the rows of its last committed run.
+async fn run_until_stopped(request: Arc<RunRequest>, log: Arc<RunLog>) -> Result<RunReport> {
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| {
+            Error::infrastructure(Service::Host, format!("cannot listen for signals: {e}"))
+        })
+    };
+    let mut terminate = listen(SignalKind::terminate())?;
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let task = tokio::spawn(async move { run(&request, &*log).await });
+    let stopped = |name: &str| {
+        Error::infrastructure(
+            Service::Host,
+            format!(
+                "stopped by {name} before the run finished: a write not yet committed is rolled \
+                 back, so the month holds the rows of its last committed run. Run it again."
+            ),
+        )
+    };
+    tokio::select! {
+        biased;
+        finished = task => finished
+            .map_err(|e| Error::Internal(format!("the run's task ended abnormally: {e}")))?,
+        _ = terminate.recv() => Err(stopped("SIGTERM")),
+        _ = interrupt.recv() => Err(stopped("SIGINT")),
+    }
+}
+
 /// Config file first, then flags and environment (clap merges those two).
 fn resolve(args: AggregateArgs) -> Result<RunRequest> {
     let file = match &args.config {
@@ -213,6 +258,7 @@ fn resolve(args: AggregateArgs) -> Result<RunRequest> {
         schema: args.schema,
         out: args.out,
         compatibility: args.compatibility,
+        lock_wait_seconds: args.lock_wait,
     };
     resolve_request(file, overrides)
 }

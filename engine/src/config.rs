@@ -115,6 +115,9 @@ pub struct PostgresSection {
     pub url: Option<String>,
     /// The tenant schema holding koku's tables (e.g. `org1234567`).
     pub schema: Option<String>,
+    /// How long a run waits for another run writing the same source and month (600 by default;
+    /// 0: fail at once instead of waiting).
+    pub lock_wait_seconds: Option<u64>,
 }
 
 impl ConfigFile {

@@ -5,7 +5,8 @@
 //! A JSON event carries koku's context fields as koku's own log lines do (`tracing_id`, `schema`,
 //! `provider_uuid`, `start_date`, `end_date`, `report_period_id`, `cluster_id`), the `run_id`,
 //! and what happened: `event` is `run_started`, `phase_finished` (with `phase`, `seconds`,
-//! `peak_rss_bytes`), `run_finished` (the report of `--report-json`, rows per data source
+//! `peak_rss_bytes`), `run_waiting` (another run is writing the month; `message` says whose
+//! and for how long this one waits), `run_finished` (the report of `--report-json`, rows per data source
 //! included) or `run_failed` (`error_kind` `input`, `infrastructure` or `internal`, with the
 //! `problem` and its `place`, or the `service`, and the `exit_code`). docs/operations.md "Logs"
 //! lists every field; the Python package reads these lines.
@@ -154,6 +155,13 @@ impl RunObserver for RunLog {
         self.context()
             .insert("run_id".into(), run_id.to_string().into());
         self.emit("INFO", "run_started", "run started".into(), Map::new());
+    }
+
+    fn waiting(&self, message: &str) {
+        match self.format {
+            LogFormat::Text => eprintln!("ocp-engine: {message}"),
+            LogFormat::Json => self.emit("WARNING", "run_waiting", message.into(), Map::new()),
+        }
     }
 
     fn phase_finished(&self, phase: &PhaseReport) {

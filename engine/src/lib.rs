@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod labels;
 pub mod like;
+pub mod month_lock;
 pub mod numeric;
 pub mod postgres;
 pub mod resolve;

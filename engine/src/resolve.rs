@@ -3,6 +3,7 @@
 //! means the same run to both.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use uuid::Uuid;
 use crate::compat::Compatibility;
 use crate::config::{ConfigFile, SourceSection};
 use crate::error::{Error, Result};
-use crate::run::{CatalogSource, Output, PostgresTarget, RunRequest};
+use crate::run::{CatalogSource, Output, PostgresTarget, RunRequest, DEFAULT_MONTH_LOCK_WAIT};
 use crate::source::{S3Credentials, S3Settings, Source};
 
 /// Settings given outside the config file (flags, environment); each `Some` wins over the file.
@@ -30,6 +31,8 @@ pub struct Overrides {
     /// A `.parquet` or `.csv` file to write instead of PostgreSQL.
     pub out: Option<PathBuf>,
     pub compatibility: Option<Compatibility>,
+    /// Seconds to wait for another run of the same month (`--lock-wait`).
+    pub lock_wait_seconds: Option<u64>,
 }
 
 /// The run `file` describes, with `overrides` winning over it. Every missing setting is an
@@ -166,6 +169,10 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
                 Compatibility::Trino
             },
         ),
+        month_lock_wait: args
+            .lock_wait_seconds
+            .or(file.postgres.lock_wait_seconds)
+            .map_or(DEFAULT_MONTH_LOCK_WAIT, Duration::from_secs),
     })
 }
 

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::inputs::read_inputs;
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
 use crate::memory::{peak_rss_bytes, reset_peak};
+use crate::month_lock::{Month, MonthLock};
 use crate::node_roles::{discover_nodes, record_nodes, role_lookup};
 use crate::pod::{filter_pod_labels, pod_rows};
 use crate::sink::postgres::RunRecord;
@@ -70,7 +71,14 @@ pub struct RunRequest {
     pub output: Output,
     /// The koku variant reproduced (spec §9.3); Trino unless asked otherwise.
     pub compatibility: Compatibility,
+    /// How long a run writing to PostgreSQL waits for another run of the same schema, source
+    /// and month to finish ([`crate::month_lock`]); zero: not at all.
+    pub month_lock_wait: Duration,
 }
+
+/// How long a run waits for another run of its month by default: far beyond any month's write
+/// measured (docs/performance.md), short of koku's task limits.
+pub const DEFAULT_MONTH_LOCK_WAIT: Duration = Duration::from_secs(600);
 
 /// Time and peak memory of one phase.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +134,9 @@ pub trait RunObserver: Sync {
     fn started(&self, _run_id: Uuid) {}
     /// A phase finished (in order: read, labels, aggregate, write).
     fn phase_finished(&self, _phase: &PhaseReport) {}
+    /// Another run of the same month is writing; this one waits (`message` says for whom and
+    /// how long) before it reads anything.
+    fn waiting(&self, _message: &str) {}
 }
 
 impl RunObserver for ScanProgress {
@@ -203,6 +214,20 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
         .as_ref()
         .map(|t| t.schema.as_str())
         .unwrap_or_default();
+    // A run that writes the month waits for any other run writing it, before it reads the
+    // catalog that run may change.
+    let month_lock = match (&request.output, &client) {
+        (Output::Postgres, Some(client)) => {
+            let month = Month {
+                schema,
+                source_uuid: request.source_uuid,
+                day: request.start,
+            };
+            let wait = request.month_lock_wait;
+            Some(MonthLock::acquire(client, &month, wait, |m| observer.waiting(m)).await?)
+        }
+        _ => None,
+    };
     let catalog = match (&request.catalog, &client) {
         (CatalogSource::Inline(inline), _) => Catalog::inline(inline),
         (CatalogSource::Postgres, Some(client)) => {
@@ -318,6 +343,9 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
             }
         })
         .await?;
+    if let (Some(lock), Some(client)) = (month_lock, &client) {
+        lock.release(client).await?;
+    }
 
     Ok(RunReport {
         run_id,

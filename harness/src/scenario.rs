@@ -11,7 +11,7 @@ use ocp_engine::config::{
     ConfigFile, CostCategoryPattern, InlineCatalog, PeriodSection, SourceSection,
 };
 use ocp_engine::error::Result as EngineResult;
-use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest};
+use ocp_engine::run::{run, CatalogSource, Output, RunReport, RunRequest, DEFAULT_MONTH_LOCK_WAIT};
 use ocp_engine::source::{S3Settings, ScanProgress};
 
 use crate::oracle::QueryParams;
@@ -78,6 +78,7 @@ pub fn engine_request(model: &ClusterModel, location: &str, output: Output) -> R
         postgres: None,
         output,
         compatibility: Default::default(),
+        month_lock_wait: DEFAULT_MONTH_LOCK_WAIT,
     }
 }
 

@@ -165,6 +165,35 @@ impl ThrowawayPostgres {
     /// Stops the cluster now and removes its files (the same as dropping it).
     pub fn stop(self) {}
 
+    /// Restarts the server as an operator's `pg_ctl restart -m fast` does: every session is
+    /// ended (open transactions rolled back), then the server answers again on the same port.
+    ///
+    /// # Panics
+    /// When `pg_ctl` fails; the message quotes it.
+    pub fn restart(&self) {
+        let root = self
+            .root
+            .as_ref()
+            .expect("a running cluster has its folder");
+        let log_file = root.path().join("postgres.log");
+        let output = self
+            .command("pg_ctl", root.path())
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(&log_file)
+            .args(["-w", "-t", "60", "-m", "fast", "restart"])
+            .output()
+            .expect("run pg_ctl restart");
+        assert!(
+            output.status.success(),
+            "pg_ctl restart failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     fn shutdown(&mut self) {
         let Some(root) = self.root.take() else { return };
         let _ = self
