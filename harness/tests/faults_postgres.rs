@@ -18,6 +18,7 @@
 #[allow(dead_code)]
 mod common {
     pub mod case;
+    pub mod sessions;
 }
 
 use std::sync::Mutex;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use common::case::{postgres_request, Case, MonthState};
+use common::sessions::{backend_waiting, connect, other_session};
 use ocp_engine::error::{Error, Service};
 use ocp_engine::month_lock::{Month, MonthLock};
 use ocp_engine::postgres::{koku_tables_sql, quote_ident};
@@ -33,7 +35,7 @@ use ocp_engine::source::ScanProgress;
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::{generate, ClusterModel, Scale};
 use ocp_testkit as testkit;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 const SUMMARY: &str = "reporting_ocpusagelineitem_daily_summary";
@@ -47,19 +49,6 @@ fn model() -> ClusterModel {
 fn with_session_setting(url: &str, setting: &str, value: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options=-c%20{setting}%3D{value}")
-}
-
-/// A client of its own on the tests' server, as another session of the site would be.
-async fn other_session() -> Client {
-    connect(testkit::server_url()).await
-}
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("connect to the test server");
-    tokio::spawn(connection);
-    client
 }
 
 /// Asserts `result` is a PostgreSQL infrastructure failure (exit code 3).
@@ -84,30 +73,6 @@ fn assert_postgres_failure(result: Result<RunReport, Error>, fault: &str) {
             "{fault}: expected a PostgreSQL failure, the run wrote {} rows",
             report.rows.len()
         ),
-    }
-}
-
-/// Waits (up to 60 s) until a session of the server runs a statement starting with
-/// `statement` on `schema` and waits on `wait_event_type`; returns its backend pid.
-async fn backend_waiting(client: &Client, statement: &str, schema: &str, wait: &str) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let row = client
-            .query_opt(
-                "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
-                 AND query LIKE $1 || '%' AND strpos(query, $2) > 0 AND wait_event_type = $3",
-                &[&statement, &schema, &wait],
-            )
-            .await
-            .expect("read pg_stat_activity");
-        if let Some(row) = row {
-            return row.get(0);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no session ran {statement}… on {schema} waiting on {wait} within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -1,0 +1,301 @@
+//! The engine's process stopped mid-run, as a worker's shutdown or the kernel's OOM killer
+//! stops it: SIGKILL during the read, the aggregate and the write, and SIGTERM (a clean stop
+//! with a message). Whatever the moment, the month is as the last good run left it.
+//!
+//! The binary runs as a child process (`--log-format json`), on a tenant schema holding one
+//! good run's rows with the catalog in koku's tables ([`Case::with_koku_catalog`]). The stop is
+//! placed at a known point of the run:
+//! - read: the input is koku's on-prem tables and the test holds an exclusive lock on the pod
+//!   usage table, so the engine's session reading it waits on its first query of it;
+//! - write: the test holds the month's rows `FOR UPDATE`, so the engine's session waits inside
+//!   its DELETE, its transaction open (its node step done);
+//! - aggregate: a typical month, stopped when the labels phase reports its end; the write is
+//!   held as above, so a stop that lands late still lands before the commit. The aggregate
+//!   lasts about 0.2 s in a debug build: the case retries when a stop missed it, and fails if
+//!   none of its tries landed there.
+//!
+//! The binary is the one `cargo test --workspace` builds beside the test (target/debug), or
+//! `OCP_ENGINE_BIN`.
+
+#[allow(dead_code)]
+mod common {
+    pub mod case;
+    pub mod sessions;
+}
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use common::case::Case;
+use common::sessions::{backend_waiting, other_session};
+use ocp_engine::postgres::quote_ident;
+use ocp_harness::onprem_tables::load_parquet_tree;
+use ocp_harness::synth::{generate, ClusterModel, Scale};
+use ocp_testkit as testkit;
+use serde_json::Value;
+use tokio_postgres::{Client, Transaction};
+
+const SUMMARY: &str = "reporting_ocpusagelineitem_daily_summary";
+const POD_USAGE: &str = "openshift_pod_usage_line_items";
+
+/// The engine binary: `OCP_ENGINE_BIN`, else the one built beside this test.
+fn engine_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("OCP_ENGINE_BIN") {
+        return PathBuf::from(path);
+    }
+    let test = std::env::current_exe().expect("the test's own path");
+    let dir = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug/deps");
+    let binary = dir.join("ocp-engine");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build -p ocp-engine` (`cargo test --workspace` \
+         does) or point OCP_ENGINE_BIN at one",
+        binary.display()
+    );
+    binary
+}
+
+/// Where the engine reads from.
+enum Input {
+    /// The case's Parquet folder.
+    Parquet,
+    /// koku's on-prem tables in the case's schema.
+    OnPrem,
+}
+
+/// The engine running the case's month as a child, its JSON events read line by line.
+struct Engine {
+    child: Child,
+    events: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Engine {
+    fn start(case: &Case, input: Input) -> Engine {
+        let request = case.request();
+        let url = testkit::server_url();
+        let location = match input {
+            Input::Parquet => request.location.clone(),
+            Input::OnPrem => url.to_string(),
+        };
+        let mut child = Command::new(engine_binary())
+            .args(["aggregate", "--log-format", "json", "--input", &location])
+            .args(["--account", &request.account])
+            .args(["--source", &request.source_uuid.to_string()])
+            .args(["--start", &request.start.to_string()])
+            .args(["--end", &request.end.to_string()])
+            .args(["--postgres-url", url, "--schema", case.schema()])
+            .args(["--compatibility", request.compatibility.as_str()])
+            .env_remove("OCP_ENGINE_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the engine");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (send, events) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let event = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not a JSON event ({e}): {line}"));
+                if send.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        Engine {
+            child,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (up to 60 s) for the event `phase_finished` of `phase`.
+    fn wait_for_phase(&mut self, phase: &str) {
+        loop {
+            let event = self
+                .events
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("no end of phase {phase} ({e}); saw {:?}", self.seen));
+            let done = event["event"] == "phase_finished" && event["phase"] == phase;
+            self.seen.push(event);
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// Sends `signal` and waits for the process to end; returns its status and every event it
+    /// wrote.
+    fn stop(mut self, signal: i32) -> (ExitStatus, Vec<Value>) {
+        // SAFETY: kill(2) on the child's pid, which is ours until we wait for it.
+        let sent = unsafe { libc_kill(self.child.id() as i32, signal) };
+        assert_eq!(sent, 0, "kill({signal}) failed");
+        let status = self.child.wait().expect("wait for the engine");
+        self.seen.extend(self.events.iter());
+        (status, self.seen)
+    }
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+const SIGKILL: i32 = 9;
+const SIGTERM: i32 = 15;
+
+/// Holds every row of the case's month `FOR UPDATE` until the transaction ends.
+async fn lock_month_rows<'a>(session: &'a mut Client, schema: &str) -> Transaction<'a> {
+    let tx = session.transaction().await.expect("begin");
+    let locked = tx
+        .query(
+            &format!(
+                "SELECT uuid FROM {}.{SUMMARY} FOR UPDATE",
+                quote_ident(schema)
+            ),
+            &[],
+        )
+        .await
+        .expect("lock the month's rows");
+    assert!(!locked.is_empty(), "the good run's rows are there to lock");
+    tx
+}
+
+/// What a stop by `signal` must look like: SIGKILL ends the process by the signal; SIGTERM
+/// ends it with exit 3 and a `run_failed` event of the host, after no `run_finished`.
+fn assert_stopped(status: ExitStatus, events: &[Value], signal: i32) {
+    assert!(
+        !events.iter().any(|e| e["event"] == "run_finished"),
+        "the run did not finish: {events:?}"
+    );
+    match signal {
+        SIGKILL => assert_eq!(status.signal(), Some(SIGKILL), "{status:?}"),
+        _ => {
+            assert_eq!(
+                status.code(),
+                Some(3),
+                "SIGTERM: exit 3, {status:?} {events:?}"
+            );
+            let last = events.last().expect("a run_failed event");
+            assert_eq!(last["event"], "run_failed", "{last}");
+            assert_eq!(last["error_kind"], "infrastructure", "{last}");
+            assert_eq!(last["service"], "host", "{last}");
+            assert_eq!(last["exit_code"], 3, "{last}");
+        }
+    }
+}
+
+/// Stopped inside its DELETE, transaction open.
+async fn stopped_during_write(signal: i32, prefix: &str) {
+    let case = Case::with_koku_catalog(prefix, generate(Scale::Tiny, 3)).await;
+    let mut holder = other_session().await;
+    let rows = lock_month_rows(&mut holder, case.schema()).await;
+    let engine = Engine::start(&case, Input::Parquet);
+    backend_waiting(case.client(), "DELETE", case.schema(), "Lock").await;
+    let (status, events) = engine.stop(signal);
+    assert_stopped(status, &events, signal);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "phase_finished" && e["phase"] == "aggregate"),
+        "the stop came in the write phase: {events:?}"
+    );
+    rows.rollback().await.expect("let the rows go");
+    case.assert_unchanged("a run stopped during its write")
+        .await;
+}
+
+#[tokio::test]
+async fn sigkill_during_write_leaves_the_month() {
+    stopped_during_write(SIGKILL, "kill_write").await;
+}
+
+#[tokio::test]
+async fn sigterm_during_write_rolls_back_and_says_so() {
+    stopped_during_write(SIGTERM, "term_write").await;
+}
+
+/// Stopped while reading the on-prem pod usage table.
+async fn stopped_during_read(signal: i32, prefix: &str) {
+    let model = generate(Scale::Tiny, 4);
+    let case = Case::with_koku_catalog(prefix, model).await;
+    load_parquet_tree(
+        case.client(),
+        case.scenario.root(),
+        &case.scenario.model.account,
+        case.schema(),
+    )
+    .await
+    .expect("load the on-prem tables");
+    let mut holder = other_session().await;
+    let tx = holder.transaction().await.expect("begin");
+    tx.batch_execute(&format!(
+        "LOCK TABLE {}.{POD_USAGE} IN ACCESS EXCLUSIVE MODE",
+        quote_ident(case.schema())
+    ))
+    .await
+    .expect("lock the pod usage table");
+    let engine = Engine::start(&case, Input::OnPrem);
+    backend_waiting(case.client(), "", POD_USAGE, "Lock").await;
+    let (status, events) = engine.stop(signal);
+    assert_stopped(status, &events, signal);
+    assert!(
+        !events.iter().any(|e| e["event"] == "phase_finished"),
+        "the stop came in the read phase: {events:?}"
+    );
+    tx.rollback().await.expect("let the table go");
+    case.assert_unchanged("a run stopped during its read").await;
+}
+
+#[tokio::test]
+async fn sigkill_during_read_leaves_the_month() {
+    stopped_during_read(SIGKILL, "kill_read").await;
+}
+
+#[tokio::test]
+async fn sigterm_during_read_rolls_back_and_says_so() {
+    stopped_during_read(SIGTERM, "term_read").await;
+}
+
+/// Stopped when the labels phase ends, the write held: a try counts when the aggregate had not
+/// reported its end.
+async fn stopped_during_aggregate(signal: i32, prefix: &str) {
+    let model: ClusterModel = generate(Scale::Typical, 5);
+    let case = Case::with_koku_catalog(prefix, model).await;
+    let mut holder = other_session().await;
+    const TRIES: usize = 3;
+    for _ in 0..TRIES {
+        let rows = lock_month_rows(&mut holder, case.schema()).await;
+        let mut engine = Engine::start(&case, Input::Parquet);
+        engine.wait_for_phase("labels");
+        let (status, events) = engine.stop(signal);
+        rows.rollback().await.expect("let the rows go");
+        assert_stopped(status, &events, signal);
+        case.assert_unchanged("a run stopped after its labels phase")
+            .await;
+        let aggregated = events
+            .iter()
+            .any(|e| e["event"] == "phase_finished" && e["phase"] == "aggregate");
+        if !aggregated {
+            return;
+        }
+    }
+    panic!("none of {TRIES} stops landed in the aggregate phase");
+}
+
+#[tokio::test]
+async fn sigkill_during_aggregate_leaves_the_month() {
+    stopped_during_aggregate(SIGKILL, "kill_aggregate").await;
+}
+
+#[tokio::test]
+async fn sigterm_during_aggregate_stops_at_once_and_says_so() {
+    stopped_during_aggregate(SIGTERM, "term_aggregate").await;
+}
