@@ -282,8 +282,6 @@ async fn truncated_and_non_parquet_files_are_refused_naming_the_file() {
 /// of estimated size 0 gives no split, "per HIVE-13040 empty files are allowed"), so an empty
 /// file beside a day's files changes nothing.
 #[tokio::test]
-#[ignore = "engine bug: a zero-length file is refused as Problem::File (not a readable \
-            Parquet file) where Trino skips it; skip objects of size 0 in ObjectSource::list"]
 async fn zero_length_files_are_skipped_as_trino_skips_them() {
     let case = case("faults_zero_length").await;
     let model = &case.scenario.model;
@@ -309,8 +307,6 @@ async fn zero_length_files_are_skipped_as_trino_skips_them() {
 /// A folder whose only file is zero-length is an empty table to Trino, as a folder without
 /// files is (see `an_empty_pod_usage_folder_has_no_data`): no daily data at all.
 #[tokio::test]
-#[ignore = "engine bug: a zero-length file is refused as Problem::File (not a readable \
-            Parquet file) where Trino skips it; skip objects of size 0 in ObjectSource::list"]
 async fn a_pod_usage_folder_holding_only_a_zero_length_file_has_no_data() {
     let case = Case::new("faults_zero_length_only", model_without_volumes()).await;
     let dir = case.dir(POD_USAGE, true);
@@ -336,10 +332,6 @@ async fn unknown_columns_are_ignored() {
 /// `FLOAT` one through its float-to-double decoder (`ColumnReaderFactory`), so whole-number
 /// metrics written as integers or single-precision floats read as the same doubles.
 #[tokio::test]
-#[ignore = "engine bug: an Int64, Int32 or Float32 metric is refused as Problem::Column \
-            (expected a double) where Trino 476 reads it as a double; accept the signed \
-            integers and Float32 for ColumnKind::Double in columns::accepts and cast them to \
-            Float64 in normalise_column"]
 async fn integer_and_float_metrics_read_as_doubles() {
     let case = case("faults_narrow_metrics").await;
     rewrite_every_table(&case, |batch| {
@@ -400,10 +392,6 @@ async fn timestamps_of_any_unit_and_zone_read_as_the_same_instant() {
 /// Trino rounds a finer timestamp to `timestamp(3)` half up (`Timestamps.round`): 400 µs
 /// before midnight is midnight, so the first day's rows stay on that day and in the run's window.
 #[tokio::test]
-#[ignore = "engine bug: columns::to_millis floors microseconds and nanoseconds \
-            (div_euclid), so 23:59:59.9996 stays on the day before (here: out of the window) \
-            where Trino rounds it half up to 00:00:00.000; round instead: \
-            (v + 500).div_euclid(1000) for µs, (v + 500_000).div_euclid(1_000_000) for ns"]
 async fn sub_millisecond_timestamps_round_to_the_nearest_millisecond() {
     let case = case("faults_timestamp_rounding").await;
     for (unit, shift) in [

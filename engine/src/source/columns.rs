@@ -1,6 +1,8 @@
 //! Column projection and type normalisation: whatever physical type koku's writer chose for a
 //! column (spec §2.1: double, `timestamp[ms]`, string or large_string), the aggregation sees one
-//! Arrow type per kind, or the run stops with an error naming the file and the column.
+//! Arrow type per kind, or the run stops with an error naming the file and the column. What is
+//! read rather than refused follows Trino's Parquet reader (docs/semantics.md "Column types"):
+//! signed integers and floats for a double, any string encoding for text, any timestamp unit.
 
 use std::sync::Arc;
 
@@ -114,7 +116,16 @@ fn accepts(kind: ColumnKind, data_type: &DataType) -> bool {
     }
     match kind {
         ColumnKind::Timestamp => matches!(data_type, DataType::Timestamp(_, _)),
-        ColumnKind::Double => *data_type == DataType::Float64,
+        // Trino's Parquet reader coerces signed integers to double and widens float.
+        ColumnKind::Double => matches!(
+            data_type,
+            DataType::Float64
+                | DataType::Float32
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+        ),
         ColumnKind::Text => match data_type {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
             DataType::Dictionary(_, value) => {
@@ -203,7 +214,10 @@ fn normalise_column(column: ArrayRef, kind: ColumnKind) -> Result<ArrayRef> {
         return Ok(arrow::array::new_null_array(&data_type, len));
     }
     match kind {
-        ColumnKind::Double => Ok(column),
+        ColumnKind::Double if *column.data_type() == DataType::Float64 => Ok(column),
+        // An integer or float column of a double: the value Trino's coercion gives (`as f64`).
+        ColumnKind::Double => cast(&column, &DataType::Float64)
+            .map_err(|e| Error::Internal(format!("a checked double column did not cast: {e}"))),
         ColumnKind::Text if *column.data_type() == DataType::Utf8 => Ok(column),
         ColumnKind::Text => cast(&column, &DataType::Utf8)
             .map_err(|e| Error::Internal(format!("a checked text column did not cast: {e}"))),
@@ -212,7 +226,8 @@ fn normalise_column(column: ArrayRef, kind: ColumnKind) -> Result<ArrayRef> {
 }
 
 /// Epoch milliseconds of a timestamp column of any unit (a time zone, if any, is ignored: the
-/// stored instant is UTC).
+/// stored instant is UTC). Finer units round half up to the millisecond, as Trino reads them
+/// into koku's `timestamp(3)`: 23:59:59.9996 is the next day's midnight.
 fn to_millis(column: &ArrayRef) -> Int64Array {
     let DataType::Timestamp(unit, _) = column.data_type() else {
         unreachable!("locate() admits only timestamps here")
@@ -226,9 +241,9 @@ fn to_millis(column: &ArrayRef) -> Int64Array {
             .unary(|v| v),
         TimeUnit::Microsecond => column
             .as_primitive::<TimestampMicrosecondType>()
-            .unary(|v| v.div_euclid(1000)),
+            .unary(|v| v.saturating_add(500).div_euclid(1000)),
         TimeUnit::Nanosecond => column
             .as_primitive::<TimestampNanosecondType>()
-            .unary(|v| v.div_euclid(1_000_000)),
+            .unary(|v| v.saturating_add(500_000).div_euclid(1_000_000)),
     }
 }

@@ -138,7 +138,8 @@ impl ObjectSource {
     }
 
     /// The Parquet objects under `prefix` (relative to the source root), sorted by path.
-    /// Hidden files (`.x`, `_x`) are skipped, as Hive skips them.
+    /// Hidden files (`.x`, `_x`) are skipped, as Hive skips them, and so are zero-length files,
+    /// of which Trino makes no split: they hold no rows.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let full = if self.root.is_empty() {
             prefix.to_string()
@@ -160,9 +161,10 @@ impl ObjectSource {
                 )
             })?;
         objects.retain(|o| {
-            o.location
-                .filename()
-                .is_some_and(|name| !name.starts_with('.') && !name.starts_with('_'))
+            o.size > 0
+                && o.location
+                    .filename()
+                    .is_some_and(|name| !name.starts_with('.') && !name.starts_with('_'))
         });
         objects.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(objects)
