@@ -13,143 +13,28 @@
 //!   held as above, so a stop that lands late still lands before the commit. The aggregate
 //!   lasts about 0.2 s in a debug build: the case retries when a stop missed it, and fails if
 //!   none of its tries landed there.
-//!
-//! The binary is the one `cargo test --workspace` builds beside the test (target/debug), or
-//! `OCP_ENGINE_BIN`.
 
 #[allow(dead_code)]
 mod common {
     pub mod case;
+    pub mod engine_child;
     pub mod sessions;
 }
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+use std::process::ExitStatus;
 
 use common::case::Case;
+use common::engine_child::{Engine, Input, SIGKILL, SIGTERM};
 use common::sessions::{backend_waiting, other_session};
 use ocp_engine::postgres::quote_ident;
 use ocp_harness::onprem_tables::load_parquet_tree;
 use ocp_harness::synth::{generate, ClusterModel, Scale};
-use ocp_testkit as testkit;
 use serde_json::Value;
 use tokio_postgres::{Client, Transaction};
 
 const SUMMARY: &str = "reporting_ocpusagelineitem_daily_summary";
 const POD_USAGE: &str = "openshift_pod_usage_line_items";
-
-/// The engine binary: `OCP_ENGINE_BIN`, else the one built beside this test.
-fn engine_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("OCP_ENGINE_BIN") {
-        return PathBuf::from(path);
-    }
-    let test = std::env::current_exe().expect("the test's own path");
-    let dir = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug/deps");
-    let binary = dir.join("ocp-engine");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build -p ocp-engine` (`cargo test --workspace` \
-         does) or point OCP_ENGINE_BIN at one",
-        binary.display()
-    );
-    binary
-}
-
-/// Where the engine reads from.
-enum Input {
-    /// The case's Parquet folder.
-    Parquet,
-    /// koku's on-prem tables in the case's schema.
-    OnPrem,
-}
-
-/// The engine running the case's month as a child, its JSON events read line by line.
-struct Engine {
-    child: Child,
-    events: Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl Engine {
-    fn start(case: &Case, input: Input) -> Engine {
-        let request = case.request();
-        let url = testkit::server_url();
-        let location = match input {
-            Input::Parquet => request.location.clone(),
-            Input::OnPrem => url.to_string(),
-        };
-        let mut child = Command::new(engine_binary())
-            .args(["aggregate", "--log-format", "json", "--input", &location])
-            .args(["--account", &request.account])
-            .args(["--source", &request.source_uuid.to_string()])
-            .args(["--start", &request.start.to_string()])
-            .args(["--end", &request.end.to_string()])
-            .args(["--postgres-url", url, "--schema", case.schema()])
-            .args(["--compatibility", request.compatibility.as_str()])
-            .env_remove("OCP_ENGINE_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the engine");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (send, events) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let event = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not a JSON event ({e}): {line}"));
-                if send.send(event).is_err() {
-                    break;
-                }
-            }
-        });
-        Engine {
-            child,
-            events,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits (up to 60 s) for the event `phase_finished` of `phase`.
-    fn wait_for_phase(&mut self, phase: &str) {
-        loop {
-            let event = self
-                .events
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|e| panic!("no end of phase {phase} ({e}); saw {:?}", self.seen));
-            let done = event["event"] == "phase_finished" && event["phase"] == phase;
-            self.seen.push(event);
-            if done {
-                return;
-            }
-        }
-    }
-
-    /// Sends `signal` and waits for the process to end; returns its status and every event it
-    /// wrote.
-    fn stop(mut self, signal: i32) -> (ExitStatus, Vec<Value>) {
-        // SAFETY: kill(2) on the child's pid, which is ours until we wait for it.
-        let sent = unsafe { libc_kill(self.child.id() as i32, signal) };
-        assert_eq!(sent, 0, "kill({signal}) failed");
-        let status = self.child.wait().expect("wait for the engine");
-        self.seen.extend(self.events.iter());
-        (status, self.seen)
-    }
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
-}
-
-const SIGKILL: i32 = 9;
-const SIGTERM: i32 = 15;
 
 /// Holds every row of the case's month `FOR UPDATE` until the transaction ends.
 async fn lock_month_rows<'a>(session: &'a mut Client, schema: &str) -> Transaction<'a> {
