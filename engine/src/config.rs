@@ -47,6 +47,9 @@ pub struct SourceSection {
     pub source_uuid: Option<String>,
     /// S3 endpoint (MinIO etc.); otherwise `AWS_ENDPOINT` or AWS's default.
     pub s3_endpoint: Option<String>,
+    /// Seconds one S3 request may take, body included (30 by default); failed requests are
+    /// retried (docs/operations.md "Retries and timeouts").
+    pub s3_request_timeout_seconds: Option<f64>,
     /// S3 region; otherwise `AWS_REGION`, else `us-east-1`.
     pub s3_region: Option<String>,
     /// S3 access key id; otherwise `AWS_ACCESS_KEY_ID`. Needs `s3_secret_access_key` too.

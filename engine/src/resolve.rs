@@ -150,6 +150,7 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
             credentials: s3_credentials,
             endpoint: args.s3_endpoint.or(file.source.s3_endpoint),
             region: file.source.s3_region,
+            request_timeout: s3_request_timeout(file.source.s3_request_timeout_seconds)?,
         },
         account,
         source_uuid,
@@ -174,6 +175,26 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
             .or(file.postgres.lock_wait_seconds)
             .map_or(DEFAULT_MONTH_LOCK_WAIT, Duration::from_secs),
     })
+}
+
+/// `source.s3_request_timeout_seconds` as a duration: a positive number of seconds.
+fn s3_request_timeout(seconds: Option<f64>) -> Result<Option<Duration>> {
+    seconds
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::setting(
+                        "source.s3_request_timeout_seconds",
+                        format!(
+                            "source.s3_request_timeout_seconds is {s}: give a positive number of \
+                             seconds (30 by default)"
+                        ),
+                    )
+                })
+        })
+        .transpose()
 }
 
 /// koku's account folder for a tenant `schema` (spec §2): the schema name without a leading

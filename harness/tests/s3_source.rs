@@ -34,6 +34,7 @@ fn s3_settings(s3: &TestS3, access_key: &str, secret_key: &str) -> S3Settings {
             access_key_id: access_key.to_string(),
             secret_access_key: secret_key.to_string(),
         }),
+        request_timeout: None,
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod koku_site;
 pub mod postgres;
 pub mod s3;
+pub mod s3_faults;
 pub mod trino;
 
 pub use koku_site::KokuSite;

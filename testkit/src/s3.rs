@@ -1,7 +1,9 @@
 //! A real S3-compatible server on loopback, in-process: `s3s-fs` serves a temporary folder (each
-//! bucket a subfolder) over HTTP with SigV4 checked against one static key pair.
+//! bucket a subfolder) over HTTP with SigV4 checked against one static key pair, behind the
+//! faults a test injects ([`TestS3::inject`], [`crate::s3_faults`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -12,6 +14,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::sync::oneshot;
+
+use crate::s3_faults::{Fault, Faults, FaultyService};
 
 /// The region the test server's clients sign for (the server accepts any).
 pub const REGION: &str = "us-east-1";
@@ -36,6 +40,7 @@ pub struct TestS3 {
     /// The folder holding the bucket's objects.
     pub bucket_dir: PathBuf,
     root: Option<tempfile::TempDir>,
+    faults: Faults,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -66,7 +71,11 @@ impl TestS3 {
             access_key.clone(),
             secret_key.clone(),
         ));
-        let service = builder.build();
+        let faults = Faults::default();
+        let service = FaultyService {
+            inner: builder.build(),
+            faults: faults.clone(),
+        };
 
         // Bound here so the port is known, and connections queue, before the thread runs.
         let listener = std::net::TcpListener::bind("127.0.0.1:0")
@@ -96,9 +105,21 @@ impl TestS3 {
             secret_key,
             bucket_dir,
             root: Some(root),
+            faults,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
+    }
+
+    /// Injects `fault` into the requests that come from now on; the returned handle counts
+    /// what it met and hit.
+    pub fn inject(&self, fault: Fault) -> Arc<Fault> {
+        self.faults.add(fault)
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
     }
 
     /// An `object_store` client for the bucket: this endpoint over plain HTTP, region
@@ -172,7 +193,7 @@ impl std::fmt::Debug for TestS3 {
 /// connections a moment to finish.
 async fn serve(
     listener: std::net::TcpListener,
-    service: s3s::service::S3Service,
+    service: FaultyService,
     mut shutdown: oneshot::Receiver<()>,
 ) {
     let listener =

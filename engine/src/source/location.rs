@@ -1,12 +1,13 @@
 //! Opening the object store named by a location string.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectMeta, ObjectStore};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectMeta, ObjectStore, RetryConfig};
 
 use crate::error::{Error, Result, Service};
 
@@ -41,6 +42,37 @@ pub struct S3Settings {
     pub region: Option<String>,
     /// Access key id and secret key; otherwise `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
     pub credentials: Option<S3Credentials>,
+    /// How long one S3 request may take, body included; [`S3_REQUEST_TIMEOUT`] when `None`.
+    pub request_timeout: Option<Duration>,
+}
+
+/// How long one S3 request may take, from connecting to the last byte of its body. koku's
+/// files are a day of one table each (a few MB at most), read in ranges.
+pub const S3_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting to S3 may take.
+pub const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What is retried, and for how long (docs/operations.md "Retries and timeouts"): a request
+/// that times out, a connection that fails or is reset, a 5xx answer (and S3's `SlowDown`),
+/// and a body cut short (the rest read again from where it broke, while the object's ETag is
+/// unchanged) are tried again up to [`S3_RETRIES`] times, backing off 0.1 s, 0.2 s, … up to
+/// 5 s, within [`S3_RETRY_WINDOW`] of the first failure; a 4xx answer is not retried. Then
+/// the run fails as an infrastructure failure naming the object.
+pub const S3_RETRIES: usize = 5;
+/// The time within which a failed S3 request is retried.
+pub const S3_RETRY_WINDOW: Duration = Duration::from_secs(60);
+
+/// The engine's retry policy for S3 ([`S3_RETRIES`]).
+fn s3_retry() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: S3_RETRIES,
+        retry_timeout: S3_RETRY_WINDOW,
+    }
 }
 
 /// A static S3 key pair.
@@ -79,7 +111,18 @@ impl ObjectSource {
                     ),
                 ));
             }
-            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            let timeout = settings.request_timeout.unwrap_or(S3_REQUEST_TIMEOUT);
+            let mut builder = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(s3_retry())
+                .with_config(
+                    AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
+                    format!("{}ms", timeout.as_millis()),
+                )
+                .with_config(
+                    AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                    format!("{}ms", S3_CONNECT_TIMEOUT.as_millis()),
+                );
             if let Some(endpoint) = &settings.endpoint {
                 builder = builder
                     .with_endpoint(endpoint)
