@@ -337,4 +337,47 @@ mod tests {
             assert_eq!(request.account, account, "schema {schema}");
         }
     }
+
+    #[test]
+    fn the_lock_wait_and_s3_timeout_come_from_flag_file_or_default() {
+        let request = resolve_request(config(DB), with_schema()).unwrap();
+        assert_eq!(request.month_lock_wait, DEFAULT_MONTH_LOCK_WAIT);
+        assert_eq!(
+            request.s3.request_timeout, None,
+            "object_store gets the default"
+        );
+
+        let mut file = config(DB);
+        file.postgres.lock_wait_seconds = Some(30);
+        file.source.s3_request_timeout_seconds = Some(2.5);
+        let request = resolve_request(file.clone(), with_schema()).unwrap();
+        assert_eq!(request.month_lock_wait, Duration::from_secs(30));
+        assert_eq!(
+            request.s3.request_timeout,
+            Some(Duration::from_millis(2500))
+        );
+
+        let flag = Overrides {
+            lock_wait_seconds: Some(0),
+            ..with_schema()
+        };
+        let request = resolve_request(file, flag).unwrap();
+        assert_eq!(request.month_lock_wait, Duration::ZERO, "the flag wins");
+    }
+
+    #[test]
+    fn an_s3_timeout_must_be_a_positive_number_of_seconds() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut file = config(DB);
+            file.source.s3_request_timeout_seconds = Some(bad);
+            let err = resolve_request(file, with_schema()).unwrap_err();
+            assert_eq!(
+                err.problem(),
+                Some(&Problem::Setting(
+                    "source.s3_request_timeout_seconds".into()
+                )),
+                "{bad}"
+            );
+        }
+    }
 }
