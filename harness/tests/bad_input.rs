@@ -22,12 +22,8 @@ use chrono::NaiveDate;
 use ocp_engine::error::{Error, Problem, Service};
 use ocp_engine::run::{Output, PostgresTarget};
 use ocp_harness::scenario::{run_quietly, Scenario};
-use ocp_harness::synth::model::GIB;
 use ocp_harness::synth::parquet_writer::POD_USAGE;
-use ocp_harness::synth::{
-    ClusterModel, KokuTables, LabelPeriod, NodeLabelsDailyRow, NodeModel, PodModel,
-    PodUsageDailyRow, PodUsageHourlyRow,
-};
+use ocp_harness::synth::{KokuTables, NodeLabelsDailyRow, PodUsageDailyRow, PodUsageHourlyRow};
 
 // The tenant-schema machinery the bad-input suites share (harness/tests/common/case.rs); each
 // suite uses a part of it.
@@ -35,28 +31,7 @@ use ocp_harness::synth::{
 mod common {
     pub mod case;
 }
-use common::case::{replaced, retyped, Case};
-
-/// Two days, 2026-03-10 and 11; one labelled node, one labelled namespace, one pod running every
-/// hour of both days with some usage, so a good run writes two Pod rows.
-fn model() -> ClusterModel {
-    let mut model = ClusterModel::empty(2026, 3, 10, 11);
-    model.enabled_tag_keys = vec!["app".to_string()];
-    model.nodes = vec![NodeModel {
-        name: "node-a".to_string(),
-        resource_id: "i-0aaa".to_string(),
-        cpu_cores: 4.0,
-        memory_bytes: 16.0 * GIB,
-        labels: vec![LabelPeriod::new(0, &[("zone", "east")])],
-    }];
-    let mut web = PodModel::new("web-1", "shop", "node-a", (0..48).collect());
-    web.labels = vec![("app".to_string(), "web".to_string())];
-    web.cpu_usage_cores = 0.5;
-    web.cpu_request_cores = 1.0;
-    web.memory_usage_bytes = GIB;
-    model.pods = vec![web];
-    model
-}
+use common::case::{replaced, retyped, small_month, small_month_without_volumes, Case};
 
 fn pod_usage_daily(t: KokuTables) -> Vec<PodUsageDailyRow> {
     t.pod_usage_daily
@@ -93,7 +68,7 @@ fn text_everywhere<'a>(
 
 #[tokio::test]
 async fn missing_column_names_the_file_and_the_column() {
-    let case = Case::new("bad_missing_column", model()).await;
+    let case = Case::new("bad_missing_column", small_month()).await;
     let request = case.request();
     for column in ["namespace", "pod_usage_cpu_core_seconds", "interval_start"] {
         let file = case.rewrite(pod_usage_daily, without(column));
@@ -110,7 +85,7 @@ async fn missing_column_names_the_file_and_the_column() {
 
 #[tokio::test]
 async fn wrong_column_type_names_the_file_the_column_and_the_type() {
-    let case = Case::new("bad_column_type", model()).await;
+    let case = Case::new("bad_column_type", small_month()).await;
     let request = case.request();
     for (column, data_type) in [
         ("pod_usage_cpu_core_seconds", DataType::Utf8),
@@ -129,7 +104,7 @@ async fn wrong_column_type_names_the_file_the_column_and_the_type() {
 /// value. A key given twice does not: Trino 476 keeps its last value (docs/semantics.md).
 #[tokio::test]
 async fn unparsable_labels_name_the_file_and_the_column() {
-    let case = Case::new("bad_labels", model()).await;
+    let case = Case::new("bad_labels", small_month()).await;
     let request = case.request();
     for text in [
         r#"{"app": "web""#,
@@ -152,7 +127,7 @@ async fn unparsable_labels_name_the_file_and_the_column() {
 
 #[tokio::test]
 async fn no_pod_usage_files_name_the_source_and_the_month() {
-    let case = Case::new("bad_no_files", model()).await;
+    let case = Case::new("bad_no_files", small_month_without_volumes()).await;
     let source = case.scenario.model.source_uuid.to_string();
 
     // A month koku has no Parquet for.
@@ -188,7 +163,7 @@ fn closed_port() -> u16 {
 
 #[tokio::test]
 async fn unreachable_postgres_names_the_server_not_the_password() {
-    let scenario = Scenario::write(model()).expect("write the scenario");
+    let scenario = Scenario::write(small_month()).expect("write the scenario");
     let password = "n0t-for-logs-7f3a";
     let port = closed_port().to_string();
     for url in [

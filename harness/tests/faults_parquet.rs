@@ -39,12 +39,8 @@ use ocp_engine::run::RunReport;
 use ocp_engine::summary::{DataSource, SummaryRow};
 use ocp_harness::compare::assert_same_rows;
 use ocp_harness::scenario::run_quietly;
-use ocp_harness::synth::model::GIB;
 use ocp_harness::synth::parquet_writer::{
     file_name, MANIFEST_ID, NODE_LABELS, POD_USAGE, REPORT_TYPES, STORAGE_USAGE,
-};
-use ocp_harness::synth::{
-    ClaimModel, ClusterModel, LabelPeriod, NamespaceModel, NodeModel, PodModel, VolumeModel,
 };
 
 // The tenant-schema machinery the bad-input suites share (harness/tests/common/case.rs); each
@@ -53,55 +49,12 @@ use ocp_harness::synth::{
 mod common {
     pub mod case;
 }
-use common::case::{replaced, retyped, Case};
+use common::case::{replaced, retyped, small_month, small_month_without_volumes, Case};
 
-/// Three days, 2026-03-10 to 12, so that one lies between two others: a labelled node, a
-/// labelled namespace, one pod running every hour with usage and requests, and a claim that pod
-/// mounts on a volume, so a good run writes Pod, Storage and unallocated rows every day. Every
-/// metric is a whole number (0.5 core × 3600 s = 1800 core-seconds an hour), so an integer copy
-/// of a metric column holds the same values.
-fn model() -> ClusterModel {
-    let mut model = ClusterModel::empty(2026, 3, 10, 12);
-    model.enabled_tag_keys = vec!["app".to_string()];
-    model.nodes = vec![NodeModel {
-        name: "node-a".to_string(),
-        resource_id: "i-0aaa".to_string(),
-        cpu_cores: 4.0,
-        memory_bytes: 16.0 * GIB,
-        labels: vec![LabelPeriod::new(0, &[("zone", "east")])],
-    }];
-    model.namespaces = vec![NamespaceModel {
-        name: "shop".to_string(),
-        labels: vec![LabelPeriod::new(0, &[("app", "shop")])],
-    }];
-    let hours: Vec<u32> = (0..model.num_hours()).collect();
-    let mut web = PodModel::new("web-1", "shop", "node-a", hours.clone());
-    web.labels = vec![("app".to_string(), "web".to_string())];
-    web.cpu_usage_cores = 0.5;
-    web.cpu_request_cores = 1.0;
-    web.memory_usage_bytes = GIB;
-    model.pods = vec![web];
-    model.volumes = vec![VolumeModel::new("pv-data", 10.0 * GIB)];
-    let mut claim = ClaimModel::new("data", "shop", "pv-data", &["web-1"], hours);
-    claim.capacity_bytes = 10.0 * GIB;
-    claim.usage_bytes = 2.0 * GIB;
-    model.claims = vec![claim];
-    model
-}
-
-/// The model without volumes: koku then has no storage table, and pod usage is the month's only
-/// daily data.
-fn model_without_volumes() -> ClusterModel {
-    let mut model = model();
-    model.volumes.clear();
-    model.claims.clear();
-    model
-}
-
-/// A case on [`model`] whose good run wrote Pod, Storage and unallocated rows on each day, so no
+/// A case on [`small_month`] whose good run wrote Pod, Storage and unallocated rows on each day, so no
 /// comparison below can pass on rows of one kind alone.
 async fn case(prefix: &str) -> Case {
-    let case = Case::new(prefix, model()).await;
+    let case = Case::new(prefix, small_month()).await;
     let model = &case.scenario.model;
     for day in 0..model.num_days() {
         let date = model.date(day);
@@ -308,7 +261,7 @@ async fn zero_length_files_are_skipped_as_trino_skips_them() {
 /// files is (see `an_empty_pod_usage_folder_has_no_data`): no daily data at all.
 #[tokio::test]
 async fn a_pod_usage_folder_holding_only_a_zero_length_file_has_no_data() {
-    let case = Case::new("faults_zero_length_only", model_without_volumes()).await;
+    let case = Case::new("faults_zero_length_only", small_month_without_volumes()).await;
     let dir = case.dir(POD_USAGE, true);
     empty_folder(&dir);
     std::fs::write(case.file(POD_USAGE, true, 0), b"").expect("write an empty file");
@@ -441,7 +394,7 @@ async fn an_empty_storage_folder_gives_no_storage_rows() {
 /// and no storage table, is a month without daily data: the wrong source, account or month.
 #[tokio::test]
 async fn an_empty_pod_usage_folder_has_no_data() {
-    let case = Case::new("faults_empty_pod_folder", model_without_volumes()).await;
+    let case = Case::new("faults_empty_pod_folder", small_month_without_volumes()).await;
     let dir = case.dir(POD_USAGE, true);
     empty_folder(&dir);
     let searched = display(&dir);

@@ -22,10 +22,12 @@ use ocp_engine::postgres::quote_ident;
 use ocp_engine::run::{CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
 use ocp_harness::koku_catalog::write_model_catalog;
 use ocp_harness::scenario::{run_quietly, Scenario};
+use ocp_harness::synth::model::GIB;
 use ocp_harness::synth::parquet_writer::{file_name, MANIFEST_ID};
 use ocp_harness::synth::{
-    koku_tables_for_day, table_dir, to_record_batch, write_batch, write_cluster, ClusterModel,
-    KokuRow, KokuTables,
+    koku_tables_for_day, table_dir, to_record_batch, write_batch, write_cluster, ClaimModel,
+    ClusterModel, KokuRow, KokuTables, LabelPeriod, NamespaceModel, NodeModel, PodModel,
+    VolumeModel,
 };
 use ocp_testkit as testkit;
 use tokio_postgres::Client;
@@ -233,6 +235,49 @@ pub fn postgres_request(scenario: &Scenario, schema: &str) -> RunRequest {
         schema: schema.to_string(),
     });
     request
+}
+
+/// The bad-input suites' month: three days, 2026-03-10 to 12, so that one lies between two others: a labelled node, a
+/// labelled namespace, one pod running every hour with usage and requests, and a claim that pod
+/// mounts on a volume, so a good run writes Pod, Storage and unallocated rows every day. Every
+/// metric is a whole number (0.5 core × 3600 s = 1800 core-seconds an hour), so an integer copy
+/// of a metric column holds the same values.
+pub fn small_month() -> ClusterModel {
+    let mut model = ClusterModel::empty(2026, 3, 10, 12);
+    model.enabled_tag_keys = vec!["app".to_string()];
+    model.nodes = vec![NodeModel {
+        name: "node-a".to_string(),
+        resource_id: "i-0aaa".to_string(),
+        cpu_cores: 4.0,
+        memory_bytes: 16.0 * GIB,
+        labels: vec![LabelPeriod::new(0, &[("zone", "east")])],
+    }];
+    model.namespaces = vec![NamespaceModel {
+        name: "shop".to_string(),
+        labels: vec![LabelPeriod::new(0, &[("app", "shop")])],
+    }];
+    let hours: Vec<u32> = (0..model.num_hours()).collect();
+    let mut web = PodModel::new("web-1", "shop", "node-a", hours.clone());
+    web.labels = vec![("app".to_string(), "web".to_string())];
+    web.cpu_usage_cores = 0.5;
+    web.cpu_request_cores = 1.0;
+    web.memory_usage_bytes = GIB;
+    model.pods = vec![web];
+    model.volumes = vec![VolumeModel::new("pv-data", 10.0 * GIB)];
+    let mut claim = ClaimModel::new("data", "shop", "pv-data", &["web-1"], hours);
+    claim.capacity_bytes = 10.0 * GIB;
+    claim.usage_bytes = 2.0 * GIB;
+    model.claims = vec![claim];
+    model
+}
+
+/// The model without volumes: koku then has no storage table, and pod usage is the month's only
+/// daily data.
+pub fn small_month_without_volumes() -> ClusterModel {
+    let mut model = small_month();
+    model.volumes.clear();
+    model.claims.clear();
+    model
 }
 
 /// `batch` with column `name` replaced by `column` (its field takes the new type).
