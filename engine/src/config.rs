@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::compat::Compatibility;
 use crate::error::{Error, Problem, Result};
+use crate::postgres::redact_password;
 
 /// The whole config file. Every section is optional so that flags can supply what is missing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -136,7 +137,11 @@ impl ConfigFile {
         let mut config: ConfigFile = toml::from_str(&text).map_err(|e| {
             Error::input(
                 Problem::File(path.display().to_string()),
-                format!("config file {} is not valid: {e}", path.display()),
+                format!(
+                    "config file {} is not valid: {}",
+                    path.display(),
+                    describe_toml_error(&text, &e)
+                ),
             )
         })?;
         if let Some(location) = &config.source.location {
@@ -152,5 +157,57 @@ impl ConfigFile {
     /// The file's text, as `load` reads it back.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config serialises to TOML")
+    }
+}
+
+/// Where and why a config file's `text` does not parse, without quoting it: toml's own message
+/// shows the offending line, which may hold a PostgreSQL URL and its password. Any URL in
+/// toml's explanation (a value of the wrong type) is shown without its password.
+pub fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let explanation: Vec<String> = error
+        .message()
+        .split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                redact_password(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect();
+    let explanation = explanation.join(" ");
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {explanation}")
+        }
+        None => explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_that_does_not_parse_is_located_not_quoted() {
+        // An unquoted URL: toml's own message would print the line, password and all.
+        let text = "[postgres]\nurl = postgresql://koku:s3cret@db/koku\n";
+        let error = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let message = describe_toml_error(text, &error);
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.starts_with("line 2, column "), "{message}");
+    }
+
+    #[test]
+    fn a_url_quoted_in_the_explanation_loses_its_password() {
+        // A URL where a number belongs: toml's explanation quotes the value.
+        let text = "[postgres]\nlock_wait_seconds = \"postgresql://koku:s3cret@db/koku\"\n";
+        let error = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let message = describe_toml_error(text, &error);
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.starts_with("line 2, column 21"), "{message}");
     }
 }

@@ -12,7 +12,7 @@ use crate::compat::Compatibility;
 use crate::config::{ConfigFile, SourceSection};
 use crate::error::{Error, Result};
 use crate::run::{CatalogSource, Output, PostgresTarget, RunRequest, DEFAULT_MONTH_LOCK_WAIT};
-use crate::source::{S3Credentials, S3Settings, Source};
+use crate::source::{is_plain_folder_name, S3Credentials, S3Settings, Source};
 
 /// Settings given outside the config file (flags, environment); each `Some` wins over the file.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +75,18 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
             ))
         }
     };
+    // koku's Parquet is under data/…/<account>/: the account must name that folder as it is.
+    if !from_postgres && !is_plain_folder_name(&account) {
+        return Err(Error::setting(
+            "source.account",
+            format!(
+                "the account {account:?} cannot name koku's folder as it is written (characters \
+                 such as \" % # * ? [ ] {{ }} ^ | ~ \\ or / change on the way to the object store); \
+                 koku's accounts are the tenant schema without a leading \"acct\", letters and \
+                 digits: pass --account (source.account)"
+            ),
+        ));
+    }
     let source_uuid = match args.source_uuid {
         Some(uuid) => uuid,
         None => {
@@ -379,5 +391,38 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_account_that_cannot_name_its_folder_is_refused() {
+        // object_store percent-encodes these in a path: the folder koku wrote would not be listed.
+        for account in ["a\"b", "50%", "x#1", "a/b", ""] {
+            let overrides = Overrides {
+                account: Some(account.to_string()),
+                ..with_schema()
+            };
+            let err = resolve_request(config("s3://koku-bucket"), overrides).unwrap_err();
+            assert_eq!(
+                err.problem(),
+                Some(&Problem::Setting("source.account".into())),
+                "{account:?}"
+            );
+        }
+        // Spaces, quotes and semicolons stay as written; koku's own accounts are plain.
+        for account in ["org1234567", "10001", "a b'; c"] {
+            let overrides = Overrides {
+                account: Some(account.to_string()),
+                postgres_url: Some(DB.to_string()),
+                ..with_schema()
+            };
+            let request = resolve_request(config("s3://koku-bucket"), overrides).unwrap();
+            assert_eq!(request.account, account);
+        }
+        // The on-prem tables are not read by folder: any schema will do.
+        let overrides = Overrides {
+            schema: Some("acct\"x".to_string()),
+            ..Default::default()
+        };
+        assert!(resolve_request(config(DB), overrides).is_ok());
     }
 }

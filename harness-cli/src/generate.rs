@@ -54,6 +54,12 @@ pub struct GenerateArgs {
     /// The tenant schema for --to-postgres.
     #[arg(long, value_name = "SCHEMA", requires = "to_postgres")]
     pub schema: Option<String>,
+
+    /// The account folder of the Parquet files (and of engine.toml), instead of the one koku
+    /// derives from --schema: for a schema whose name cannot be a folder as it is (the engine
+    /// then needs --account too).
+    #[arg(long, value_name = "ACCOUNT", requires = "schema")]
+    pub account: Option<String>,
 }
 
 impl GenerateArgs {
@@ -67,6 +73,7 @@ impl GenerateArgs {
             overwrite: true,
             to_postgres: None,
             schema: None,
+            account: None,
         }
     }
 }
@@ -76,8 +83,11 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     let started = Instant::now();
     let mut model = generate(args.scale, args.seed);
     if let Some(schema) = &args.schema {
-        // The tenant's files are where koku puts them for that schema (spec §2).
-        model.account = account_of_schema(schema).to_string();
+        // The tenant's files are where koku puts them for that schema (spec §2), unless told.
+        model.account = match &args.account {
+            Some(account) => account.clone(),
+            None => account_of_schema(schema).to_string(),
+        };
     }
     let out = &args.out;
     if out.exists() && !out.is_dir() {

@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use common::case::{postgres_request, Case, MonthState};
-use common::sessions::{backend_waiting, connect, other_session};
+use common::sessions::{backend_waiting, connect, hold_month_lock, lock_month_rows, other_session};
 use ocp_engine::error::{Error, Service};
-use ocp_engine::month_lock::{Month, MonthLock};
+use ocp_engine::month_lock::Month;
 use ocp_engine::postgres::{koku_tables_sql, quote_ident};
 use ocp_engine::run::{run, PhaseReport, RunObserver, RunReport, RunRequest};
 use ocp_engine::source::ScanProgress;
@@ -125,18 +125,7 @@ async fn statement_timeout_leaves_the_month() {
 async fn rows_locked_by_another_transaction_hit_lock_timeout() {
     let case = Case::with_koku_catalog("fault_row_lock", model()).await;
     let mut holder = other_session().await;
-    let tx = holder.transaction().await.expect("begin");
-    let locked = tx
-        .query(
-            &format!(
-                "SELECT uuid FROM {}.{SUMMARY} FOR UPDATE",
-                quote_ident(case.schema())
-            ),
-            &[],
-        )
-        .await
-        .expect("lock the month's rows");
-    assert!(!locked.is_empty(), "the good run's rows are there to lock");
+    let tx = lock_month_rows(&mut holder, case.schema()).await;
     let mut request = case.request();
     let target = request.postgres.as_mut().expect("a PostgreSQL request");
     target.url = with_session_setting(&target.url, "lock_timeout", "300");
@@ -254,15 +243,6 @@ async fn runs_of_one_month_at_once_leave_one_runs_rows() {
     assert_eq!(after.runs, 4, "the good run and the three");
 }
 
-/// What the month lock tests share: a held lock of `month` on a session of the test's own.
-async fn hold(month: &Month<'_>) -> (Client, MonthLock) {
-    let client = other_session().await;
-    let lock = MonthLock::acquire(&client, month, Duration::ZERO, |_| {})
-        .await
-        .expect("the month is free");
-    (client, lock)
-}
-
 #[tokio::test]
 async fn a_run_waits_for_its_month_says_so_and_gives_up_in_time() {
     let case = Case::with_koku_catalog("fault_lock_wait", model()).await;
@@ -272,7 +252,7 @@ async fn a_run_waits_for_its_month_says_so_and_gives_up_in_time() {
         source_uuid: request.source_uuid,
         day: request.start,
     };
-    let (holder, _lock) = hold(&month).await;
+    let (holder, _lock) = hold_month_lock(&month).await;
     let holder_pid: i32 = holder
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -303,7 +283,7 @@ async fn a_waiting_run_goes_on_when_the_month_is_free() {
         source_uuid: request.source_uuid,
         day: request.start,
     };
-    let (holder, lock) = hold(&month).await;
+    let (holder, lock) = hold_month_lock(&month).await;
     let watch = std::sync::Arc::new(Watch::new(|| {}));
     let engine = {
         let watch = watch.clone();
@@ -344,7 +324,10 @@ async fn runs_of_other_sources_and_months_do_not_wait() {
         request.start.month(),
         "another month"
     );
-    let _held = (hold(&other_source).await, hold(&other_month).await);
+    let _held = (
+        hold_month_lock(&other_source).await,
+        hold_month_lock(&other_month).await,
+    );
     let no_wait = RunRequest {
         month_lock_wait: Duration::ZERO,
         ..request

@@ -26,32 +26,13 @@ use std::process::ExitStatus;
 
 use common::case::Case;
 use common::engine_child::{Engine, Input, SIGKILL, SIGTERM};
-use common::sessions::{backend_waiting, other_session};
+use common::sessions::{backend_waiting, lock_month_rows, other_session};
 use ocp_engine::postgres::quote_ident;
 use ocp_harness::onprem_tables::load_parquet_tree;
 use ocp_harness::synth::{generate, ClusterModel, Scale};
 use serde_json::Value;
-use tokio_postgres::{Client, Transaction};
 
-const SUMMARY: &str = "reporting_ocpusagelineitem_daily_summary";
 const POD_USAGE: &str = "openshift_pod_usage_line_items";
-
-/// Holds every row of the case's month `FOR UPDATE` until the transaction ends.
-async fn lock_month_rows<'a>(session: &'a mut Client, schema: &str) -> Transaction<'a> {
-    let tx = session.transaction().await.expect("begin");
-    let locked = tx
-        .query(
-            &format!(
-                "SELECT uuid FROM {}.{SUMMARY} FOR UPDATE",
-                quote_ident(schema)
-            ),
-            &[],
-        )
-        .await
-        .expect("lock the month's rows");
-    assert!(!locked.is_empty(), "the good run's rows are there to lock");
-    tx
-}
 
 /// What a stop by `signal` must look like: SIGKILL ends the process by the signal; SIGTERM
 /// ends it with exit 3 and a `run_failed` event of the host, after no `run_finished`.

@@ -91,6 +91,14 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
+/// Whether `name` (an account) can be one folder of koku's tree as it is written: not empty, no
+/// `/`, and nothing `object_store` would percent-encode in a path (`"`, `%`, `#`, `*`, `?`,
+/// brackets, braces, `^`, `` ` ``, `|`, `~`, `\`, control characters), which would make the
+/// engine list another folder than koku's.
+pub fn is_plain_folder_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && ObjectPath::from(name).as_ref() == name
+}
+
 impl ObjectSource {
     /// Opens `location`: `s3://bucket[/prefix]`, `file:///path`, or a plain folder path.
     ///

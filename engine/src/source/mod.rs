@@ -9,7 +9,7 @@ mod postgres_tables;
 mod scan;
 
 pub use columns::{Batch, ColumnKind, ColumnSpec};
-pub use location::{ObjectSource, S3Credentials, S3Settings};
+pub use location::{is_plain_folder_name, ObjectSource, S3Credentials, S3Settings};
 pub use postgres_tables::TableSource;
 pub use scan::{MonthScan, ScanProgress};
 

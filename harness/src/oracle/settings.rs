@@ -15,6 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use ocp_engine::config::describe_toml_error;
 use serde::Deserialize;
 
 use super::OracleError;
@@ -62,8 +63,9 @@ impl OracleConfigFile {
         })?;
         toml::from_str(&text).map_err(|e| {
             OracleError::Params(format!(
-                "the oracle config file {} is not valid: {e}",
-                path.display()
+                "the oracle config file {} is not valid: {}",
+                path.display(),
+                describe_toml_error(&text, &e)
             ))
         })
     }

@@ -140,6 +140,13 @@ impl Engine {
     }
 }
 
+/// Sends `signal` to `child` (which must not have been waited for yet).
+pub fn send_signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on the child's pid, which is ours until we wait for it.
+    let sent = unsafe { libc_kill(child.id() as i32, signal) };
+    assert_eq!(sent, 0, "kill({signal}) failed");
+}
+
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, signal: i32) -> i32;

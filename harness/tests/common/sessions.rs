@@ -3,8 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+use ocp_engine::month_lock::{Month, MonthLock};
+use ocp_engine::postgres::quote_ident;
 use ocp_testkit as testkit;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Transaction};
+
+const SUMMARY: &str = "reporting_ocpusagelineitem_daily_summary";
 
 /// A client of its own on the tests' server, as another session of the site would be.
 pub async fn other_session() -> Client {
@@ -42,4 +46,32 @@ pub async fn backend_waiting(client: &Client, statement: &str, schema: &str, wai
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Holds every row of `schema`'s summary table `FOR UPDATE` until the transaction ends: a run then
+/// waits inside its DELETE.
+pub async fn lock_month_rows<'a>(session: &'a mut Client, schema: &str) -> Transaction<'a> {
+    let tx = session.transaction().await.expect("begin");
+    let locked = tx
+        .query(
+            &format!(
+                "SELECT uuid FROM {}.{SUMMARY} FOR UPDATE",
+                quote_ident(schema)
+            ),
+            &[],
+        )
+        .await
+        .expect("lock the month's rows");
+    assert!(!locked.is_empty(), "the good run's rows are there to lock");
+    tx
+}
+
+/// `month`'s lock (`ocp_engine::month_lock`), held on a session of the test's own until the
+/// lock is released or the session dropped.
+pub async fn hold_month_lock(month: &Month<'_>) -> (Client, MonthLock) {
+    let client = other_session().await;
+    let lock = MonthLock::acquire(&client, month, Duration::ZERO, |_| {})
+        .await
+        .expect("the month is free");
+    (client, lock)
 }
