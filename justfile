@@ -158,3 +158,33 @@ oracle-setup:
         python3 -m pip install --target "$dir" duckdb-cli==1.5.6
     fi
     echo "DuckDB CLI: $dir/duckdb_cli/duckdb ($("$dir/duckdb_cli/duckdb" -version))"
+
+# One target after another on one core, a nightly job (not part of `just test`). Needs the nightly
+# toolchain; installs the pinned cargo-fuzz when missing. The build, the growing corpora, crash
+# files and libFuzzer's logs stay under ~/.cache/koku-ocp/ (docs/testing.md "Fuzzing").
+# Fuzz the label JSON parser, LIKE and numeric(33,15) rounding against the spec's references (fuzz/).
+fuzz target="all" seconds="1800":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    version=0.13.1
+    if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $version" ]]; then
+        # Built in a temporary folder, not in the workspace's target folder exported above.
+        env -u CARGO_TARGET_DIR cargo install --locked "cargo-fuzz@$version"
+    fi
+    cache="$HOME/.cache/koku-ocp"
+    export CARGO_TARGET_DIR="$cache/fuzz-target"
+    fuzz_dir="$PWD/fuzz"
+    targets="{{target}}"
+    [ "$targets" = all ] && targets="labels like numeric"
+    for t in $targets; do
+        corpus="$cache/fuzz-corpus/$t" work="$cache/fuzz-work/$t"
+        mkdir -p "$corpus" "$work"
+        dict=()
+        [ -f "$fuzz_dir/dicts/$t.dict" ] && dict=("-dict=$fuzz_dir/dicts/$t.dict")
+        echo "fuzzing $t for {{seconds}} s; corpus $corpus, crashes and fuzz-0.log in $work"
+        # From $work: with -jobs, libFuzzer writes its log (fuzz-0.log) to the working folder.
+        (cd "$work" && cargo +nightly fuzz run --fuzz-dir "$fuzz_dir" --target-dir "$CARGO_TARGET_DIR" \
+            "$t" "$corpus" "$fuzz_dir/seeds/$t" -- \
+            -max_total_time={{seconds}} -jobs=1 -workers=1 -print_final_stats=1 \
+            -artifact_prefix="$work/" "${dict[@]}")
+    done
