@@ -117,8 +117,11 @@ fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, N
         .map(|b| b - b'0')
         .collect();
     // value = d1.d2d3... × 10^exponent; digit i (0-based) has weight 10^(exponent - i). Keep the
-    // digits of weight >= 10^-places, then round half up on the first dropped digit.
-    let kept = (exponent + places as i32 + 1).max(0) as usize;
+    // digits of weight >= 10^-places, then round half up on the first dropped digit, the one of
+    // weight 10^-(places+1). When even the first digit weighs less, that digit is an implicit
+    // zero: the value rounds to 0 (5.6e-17 is 0.000000000000000, not 1e-15).
+    let first_dropped = exponent + places as i32 + 1;
+    let kept = first_dropped.max(0) as usize;
     let mut unscaled: i128 = 0;
     for i in 0..kept {
         let digit = digits.get(i).copied().unwrap_or(0) as i128;
@@ -127,7 +130,7 @@ fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, N
             .and_then(|u| u.checked_add(digit))
             .ok_or_else(|| NumericError::TooLarge(x.to_string()))?;
     }
-    if digits.get(kept).is_some_and(|&d| d >= 5) {
+    if first_dropped >= 0 && digits.get(kept).is_some_and(|&d| d >= 5) {
         unscaled += 1;
     }
     Ok(if negative { -unscaled } else { unscaled })
@@ -193,6 +196,22 @@ mod tests {
         assert_eq!(text(2.0 / 3.0), "0.666666666666667");
         assert_eq!(postgres_text(2.0 / 3.0), "0.666666666666667");
         assert_eq!(postgres_text(-96.0), "-96.000000000000000");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/numeric/N2_*): a value whose first digit lies below
+    /// the 16th place rounded up to one unit of the 15th.
+    #[test]
+    fn values_below_half_a_unit_of_the_15th_place_store_zero() {
+        // Spec §7.3: HALF_UP at 15 places. 0.1 + 0.2 - 0.3 = 5.551115123125783e-17 < 5e-16.
+        assert_eq!(text(0.1 + 0.2 - 0.3), "0.000000000000000");
+        assert_eq!(text(9e-17), "0.000000000000000");
+        assert_eq!(postgres_text(-7e-30), "0.000000000000000");
+        // Unchanged: here the first digit is the one rounded on.
+        assert_eq!(text(5e-16), "0.000000000000001");
+        assert_eq!(text(4.9e-16), "0.000000000000000");
+        // numeric(18,2): 0.0006 is below half a cent.
+        assert_eq!(cents(0.0006), Some(0));
+        assert_eq!(cents(0.006), Some(1));
     }
 
     #[test]
