@@ -978,6 +978,27 @@ const HOSTILE: &str = "acct\"X'; DROP SCHEMA public; --y z";
 /// The account folder of the hostile tenants' Parquet.
 const PLAIN_ACCOUNT: &str = "org1519";
 
+/// `ocp-harness generate --to-postgres` of a tiny cluster (`seed`) into `out` and tenant
+/// `schema` at `url`, its Parquet under [`PLAIN_ACCOUNT`]; what it printed.
+fn hostile_tenant(out: &Path, url: &str, schema: &str, seed: u64) -> Printed {
+    let mut command = harness();
+    command
+        .args([
+            "generate",
+            "--scale",
+            "tiny",
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(out)
+        .args(["--to-postgres", url, "--schema", schema])
+        .args(["--account", PLAIN_ACCOUNT]);
+    let printed = run(command);
+    assert_eq!(printed.code, Some(0), "{printed:#?}");
+    printed
+}
+
 /// Every schema of the server.
 async fn schema_names(client: &Client) -> BTreeSet<String> {
     client
@@ -1069,20 +1090,7 @@ async fn a_schema_named_like_an_injection_is_only_ever_a_name() {
     // account: the one koku would derive from this schema cannot name a folder as it is, and
     // the engine refuses it (`a_hostile_schema_as_the_default_account_is_refused_…`).
     let tenant = dir.path().join("tenant");
-    let mut command = harness();
-    command
-        .args(["generate", "--scale", "tiny", "--seed", "1519", "--out"])
-        .arg(&tenant)
-        .args([
-            "--to-postgres",
-            url,
-            "--schema",
-            &schema,
-            "--account",
-            PLAIN_ACCOUNT,
-        ]);
-    let printed = run(command);
-    assert_eq!(printed.code, Some(0), "{printed:#?}");
+    let printed = hostile_tenant(&tenant, url, &schema, 1519);
     assert!(printed.stdout.contains(&schema), "{}", printed.stdout);
     let request = request_of(&tenant);
     assert_eq!(request.account, PLAIN_ACCOUNT);
@@ -1224,20 +1232,7 @@ async fn a_hostile_schema_as_the_default_account_is_refused_naming_the_account()
     let url = testkit::server_url();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let tenant = dir.path().join("tenant");
-    let mut command = harness();
-    command
-        .args(["generate", "--scale", "tiny", "--seed", "1520", "--out"])
-        .arg(&tenant)
-        .args([
-            "--to-postgres",
-            url,
-            "--schema",
-            &schema,
-            "--account",
-            PLAIN_ACCOUNT,
-        ]);
-    let printed = run(command);
-    assert_eq!(printed.code, Some(0), "{printed:#?}");
+    hostile_tenant(&tenant, url, &schema, 1520);
     let request = request_of(&tenant);
     let command =
         engine_defaulting_the_account(&request, &request.location, url, &schema, Format::Json);
