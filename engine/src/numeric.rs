@@ -102,20 +102,10 @@ fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, N
     if !x.is_finite() {
         return Err(NumericError::NotFinite(x.to_string()));
     }
-    // `{:e}` prints the shortest digits that read back as `x` ("-1.2345e-7"); `{:.14e}` the
-    // correctly rounded 15 significant digits, as C's `%.15g`.
-    let text = match compat {
-        Compatibility::Trino => format!("{x:e}"),
-        Compatibility::Postgres => format!("{x:.14e}"),
+    let (negative, digits, exponent) = match compat {
+        Compatibility::Trino => shortest_decimal(x),
+        Compatibility::Postgres => significant_15(x),
     };
-    let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
-    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
-    let negative = mantissa.starts_with('-');
-    let digits: Vec<u8> = mantissa
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect();
     // value = d1.d2d3... × 10^exponent; digit i (0-based) has weight 10^(exponent - i). Keep the
     // digits of weight >= 10^-places, then round half up on the first dropped digit, the one of
     // weight 10^-(places+1). When even the first digit weighs less, that digit is an implicit
@@ -134,6 +124,50 @@ fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, N
         unscaled += 1;
     }
     Ok(if negative { -unscaled } else { unscaled })
+}
+
+/// `x` as Trino's cast reads it: the shortest decimal that reads back as `x` (Java's
+/// `Double.toString`), the even last digit where two are equally near (`131029125931.515625`
+/// is `…51562`, where Rust's own formatting gives `…51563`: ryu breaks ties as Java does).
+/// Returns the sign, the digits d1 d2 … and the exponent e of value = d1.d2… × 10^e.
+fn shortest_decimal(x: f64) -> (bool, Vec<u8>, i32) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x);
+    let (mantissa, power) = match text.split_once('e') {
+        Some((mantissa, power)) => (mantissa, power.parse().expect("ryu's exponent")),
+        None => (text, 0),
+    };
+    let negative = mantissa.starts_with('-');
+    let mantissa = mantissa.trim_start_matches('-');
+    let before_point = mantissa.split('.').next().unwrap_or("").len() as i32;
+    let all: Vec<u8> = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    let Some(first) = all.iter().position(|&d| d != 0) else {
+        return (negative, Vec::new(), 0);
+    };
+    // The digit at index i of `all` has weight 10^(before_point - 1 - i + power).
+    (
+        negative,
+        all[first..].to_vec(),
+        before_point - 1 - first as i32 + power,
+    )
+}
+
+/// `x` as the PostgreSQL port's cast reads it: 15 significant digits, correctly rounded (C's
+/// `%.15g`). Returns what [`shortest_decimal`] returns.
+fn significant_15(x: f64) -> (bool, Vec<u8>, i32) {
+    let text = format!("{x:.14e}");
+    let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    let digits = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    (mantissa.starts_with('-'), digits, exponent)
 }
 
 /// A node's cores as `reporting_ocp_nodes.node_capacity_cpu_cores` (numeric(18,2)) stores the
@@ -196,6 +230,26 @@ mod tests {
         assert_eq!(text(2.0 / 3.0), "0.666666666666667");
         assert_eq!(postgres_text(2.0 / 3.0), "0.666666666666667");
         assert_eq!(postgres_text(-96.0), "-96.000000000000000");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/numeric/N1_*): Trino 476 answered (2026-12-02)
+    /// `CAST(DOUBLE '131029125931.515625' AS decimal(33,15))` = 131029125931.515620000000000;
+    /// the double is exactly halfway between the shortest decimals …51562 and …51563, and Java
+    /// takes the even digit.
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn a_double_halfway_between_two_shortest_decimals_takes_the_even_digit() {
+        assert_eq!(text(131029125931.515625), "131029125931.515620000000000");
+        assert_eq!(
+            text(1008446700002001.25),
+            "1008446700002001.200000000000000"
+        );
+        assert_eq!(
+            text(-1008446700002001.25),
+            "-1008446700002001.200000000000000"
+        );
+        // Not a tie: unchanged.
+        assert_eq!(text(1e15 + 0.75), "1000000000000000.800000000000000");
     }
 
     /// Found by fuzzing (fuzz/regressions/numeric/N2_*): a value whose first digit lies below

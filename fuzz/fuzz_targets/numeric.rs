@@ -18,10 +18,8 @@
 //!   digit in 0..=9999, the first and last not zero, no digits for zero;
 //! - `Display` prints the same value with exactly 15 fraction digits.
 //!
-//! Where the engine is known to depart from the rule (finding N1 in docs/testing.md
-//! "Fuzzing": a double halfway between two shortest decimals), its known value is accepted
-//! too, so that a run looks for new departures; `OCP_FUZZ_STRICT=1` accepts only the rule (the
-//! N1 reproducers under `fuzz/regressions/numeric/` fail then, until the engine is fixed).
+//! The findings N1 and N2 (docs/testing.md "Fuzzing") are fixed in the engine: the rule alone
+//! is accepted, and the reproducers under `fuzz/regressions/numeric/` pass.
 //!
 //! Input: a flags byte (bit 0: the PostgreSQL port, else Trino; bit 1: raw bits), then either
 //! up to 8 bytes, little-endian, as the double's bits (every NaN payload, subnormals, huge
@@ -31,15 +29,13 @@
 
 #![no_main]
 
-use std::sync::LazyLock;
-
 use libfuzzer_sys::fuzz_target;
 use num_bigint::BigInt;
 use num_traits::{Signed, Zero};
 use ocp_engine::compat::Compatibility;
 use ocp_engine::numeric::{Numeric, NumericError};
 use ocp_engine_fuzz::decimal::pow10;
-use ocp_engine_fuzz::numeric_ref::{stored, stored_known, within_trino_bound, Stored};
+use ocp_engine_fuzz::numeric_ref::{stored, within_trino_bound, Stored};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else {
@@ -64,9 +60,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let got = Numeric::from_f64_in(x, compat);
     let want = stored(x, postgres);
-    let known = stored_known(x, postgres).filter(|_| !*STRICT);
-    let by_the_rule = agrees(&want, &got);
-    if !by_the_rule && !known.is_some_and(|known| agrees(&known, &got)) {
+    if !agrees(&want, &got) {
         panic!(
             "{x:e} ({:#x}) in {compat:?}: engine {got:?}, reference {want:?}",
             x.to_bits()
@@ -75,8 +69,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(numeric) = got else {
         return;
     };
-    // The bound is the rule's; a known finding's value need not keep it.
-    if compat == Compatibility::Trino && by_the_rule {
+    if compat == Compatibility::Trino {
         assert!(
             within_trino_bound(x, &BigInt::from(numeric.0)),
             "{x:e}: {numeric} is further from the exact value than the rounding allows"
@@ -85,10 +78,6 @@ fuzz_target!(|data: &[u8]| {
     check_base10000(&numeric);
     check_display(&numeric);
 });
-
-/// `OCP_FUZZ_STRICT=1`: known findings fail too.
-static STRICT: LazyLock<bool> =
-    LazyLock::new(|| std::env::var("OCP_FUZZ_STRICT").is_ok_and(|v| v == "1"));
 
 /// Whether the engine stored what `want` says: the same unscaled value, or the same failure.
 fn agrees(want: &Stored, got: &Result<Numeric, NumericError>) -> bool {

@@ -66,8 +66,9 @@ pub fn stored(x: f64, postgres: bool) -> Stored {
 
 /// Finding N1 (docs/testing.md "Fuzzing"): when `x` lies exactly halfway between two shortest
 /// round-trip decimals, Java (so Trino 476) takes the one whose last digit is even, which is
-/// what ryu gives; the engine, through the standard library's formatter, takes the one of
-/// larger magnitude. This is that decimal, when it differs from ryu's: `None` when `x` is not
+/// what ryu gives (and the engine's rounding, since it uses ryu); the standard library's
+/// formatter, which the engine's label parser uses (finding L6), takes the one of larger
+/// magnitude. This is that decimal, when it differs from ryu's: `None` when `x` is not
 /// halfway, or ryu's is already the larger. Found by exact arithmetic, not by the formatter.
 pub fn upper_tie_partner(x: f64) -> Option<Decimal> {
     let shortest = trino_decimal(x)?;
@@ -87,24 +88,6 @@ pub fn upper_tie_partner(x: f64) -> Option<Decimal> {
     let sign = if partner.negative { "-" } else { "" };
     let text = format!("{sign}{}e{}", partner.significand, partner.exp);
     (text.parse::<f64>().ok() == Some(x)).then_some(partner)
-}
-
-/// What the engine is known to store for `x` where it departs from [`stored`], `None` where no
-/// known finding applies (docs/testing.md "Fuzzing"):
-/// - N1 (Trino): a double halfway between two shortest decimals is rounded from the one of
-///   larger magnitude ([`upper_tie_partner`]).
-pub fn stored_known(x: f64, postgres: bool) -> Option<Stored> {
-    // N2 (a first digit below 10^-16 rounded up to ±10^-15) is fixed in the engine
-    // (numeric::tests::values_below_half_a_unit_of_the_15th_place_store_zero).
-    if postgres {
-        return None;
-    }
-    let unscaled = upper_tie_partner(x)?.round_half_up(SCALE);
-    Some(if unscaled.abs() >= pow10(PRECISION) {
-        Stored::TooLarge
-    } else {
-        Stored::Value(unscaled)
-    })
 }
 
 /// Whether `unscaled × 10^-15` is within half a unit of the 15th place plus half the spacing of
@@ -201,17 +184,10 @@ mod tests {
         );
         let partner = upper_tie_partner(131029125931.515625).unwrap();
         assert_eq!(partner.digits(), ("13102912593151563".into(), 12));
-        assert_eq!(
-            stored_known(1008446700002001.25, false),
-            Some(Stored::Value(
-                "1008446700002001300000000000000".parse().unwrap()
-            ))
-        );
         // Not halfway, or halfway with ryu's already the larger: no partner.
         assert_eq!(upper_tie_partner(0.1), None);
         assert_eq!(upper_tie_partner(1e15 + 0.75), None);
         assert!(upper_tie_partner(1e15 + 0.25).is_some());
-        assert_eq!(stored_known(1008446700002001.25, true), None);
     }
 
     #[test]
@@ -221,9 +197,6 @@ mod tests {
         assert_eq!(text(residual, false), "0.000000000000000");
         assert_eq!(text(-7e-30, true), "0.000000000000000");
         assert_eq!(text(9e-17, false), "0.000000000000000");
-        // Finding N2 is fixed in the engine: no known departure for these any more.
-        assert_eq!(stored_known(residual, false), None);
-        assert_eq!(stored_known(-7e-30, true), None);
         assert_eq!(text(5e-16, false), "0.000000000000001");
     }
 
