@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use ocp_engine::config::ConfigFile;
+use ocp_engine::postgres::redact_password;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_harness::bench::{self, TrinoRound};
 use ocp_harness::onprem_tables::load_parquet_tree;
@@ -210,7 +211,12 @@ impl OnpremBench {
         let root = Path::new(&request.location);
         load_parquet_tree(&client, root, &request.account, &schema)
             .await
-            .map_err(|e| format!("loading the on-prem tables at {url}: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "loading the on-prem tables at {}: {e}",
+                    redact_password(url)
+                )
+            })?;
         Ok(OnpremBench {
             client,
             schema,
