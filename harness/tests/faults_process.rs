@@ -29,7 +29,7 @@ use common::engine_child::{Engine, Input, SIGKILL, SIGTERM};
 use common::sessions::{backend_waiting, lock_month_rows, other_session};
 use ocp_engine::postgres::quote_ident;
 use ocp_harness::onprem_tables::load_parquet_tree;
-use ocp_harness::synth::{generate, ClusterModel, Scale};
+use ocp_harness::synth::{generate, Scale};
 use serde_json::Value;
 
 const POD_USAGE: &str = "openshift_pod_usage_line_items";
@@ -133,8 +133,7 @@ async fn sigterm_during_read_rolls_back_and_says_so() {
 /// Stopped when the labels phase ends, the write held: a try counts when the aggregate had not
 /// reported its end.
 async fn stopped_during_aggregate(signal: i32, prefix: &str) {
-    let model: ClusterModel = generate(Scale::Typical, 5);
-    let case = Case::with_koku_catalog(prefix, model).await;
+    let case = Case::with_koku_catalog(prefix, generate(Scale::Typical, 5)).await;
     let mut holder = other_session().await;
     const TRIES: usize = 3;
     for _ in 0..TRIES {

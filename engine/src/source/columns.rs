@@ -203,25 +203,30 @@ impl Batch {
     }
 }
 
+/// The one Arrow type the aggregation reads a column of `kind` as.
+fn normal_type(kind: ColumnKind) -> DataType {
+    match kind {
+        ColumnKind::Timestamp => DataType::Int64,
+        ColumnKind::Text => DataType::Utf8,
+        ColumnKind::Double => DataType::Float64,
+    }
+}
+
 fn normalise_column(column: ArrayRef, kind: ColumnKind) -> Result<ArrayRef> {
-    let len = column.len();
+    let target = normal_type(kind);
     if *column.data_type() == DataType::Null {
-        let data_type = match kind {
-            ColumnKind::Timestamp => DataType::Int64,
-            ColumnKind::Text => DataType::Utf8,
-            ColumnKind::Double => DataType::Float64,
-        };
-        return Ok(arrow::array::new_null_array(&data_type, len));
+        return Ok(arrow::array::new_null_array(&target, column.len()));
     }
     match kind {
-        ColumnKind::Double if *column.data_type() == DataType::Float64 => Ok(column),
-        // An integer or float column of a double: the value Trino's coercion gives (`as f64`).
-        ColumnKind::Double => cast(&column, &DataType::Float64)
-            .map_err(|e| Error::Internal(format!("a checked double column did not cast: {e}"))),
-        ColumnKind::Text if *column.data_type() == DataType::Utf8 => Ok(column),
-        ColumnKind::Text => cast(&column, &DataType::Utf8)
-            .map_err(|e| Error::Internal(format!("a checked text column did not cast: {e}"))),
         ColumnKind::Timestamp => Ok(Arc::new(to_millis(&column))),
+        _ if *column.data_type() == target => Ok(column),
+        // Any string encoding as text; an integer or float as the double Trino's coercion
+        // gives (`as f64`).
+        _ => cast(&column, &target).map_err(|e| {
+            Error::Internal(format!(
+                "a checked {kind:?} column did not cast to {target}: {e}"
+            ))
+        }),
     }
 }
 
