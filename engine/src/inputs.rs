@@ -98,6 +98,14 @@ pub struct StorageDay {
     pub values: [Option<f64>; 4],
 }
 
+/// The daily rows of one day: what the Pod, Storage and unallocated rows of that day are computed
+/// from (every group of koku's script has the day in its key, spec §3).
+#[derive(Debug, Clone, Copy)]
+pub struct DayRows<'a> {
+    pub pods: &'a [PodDay],
+    pub volumes: &'a [StorageDay],
+}
+
 /// A distinct (day, node or namespace, raw labels) row of a label table.
 pub type LabelRow = (Day, Option<NameId>, Option<RawLabelId>);
 
@@ -263,6 +271,7 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     }
     inputs.node_labels = inputs.intern_label_rows(node_labels);
     inputs.namespace_labels = inputs.intern_label_rows(namespace_labels);
+    inputs.sort_by_day();
     Ok(inputs)
 }
 
@@ -371,6 +380,35 @@ impl Inputs {
         rows
     }
 
+    /// Orders the daily rows by day. The sort is stable: within a day the rows keep the order
+    /// they were read in, so every sum adds its terms in the same order as in one pass over the
+    /// month.
+    fn sort_by_day(&mut self) {
+        self.pod_days.sort_by_key(|pod| pod.day);
+        self.storage_days.sort_by_key(|volume| volume.day);
+    }
+
+    /// Every day with daily pod or storage rows, ascending, with that day's rows.
+    pub fn days(&self) -> impl Iterator<Item = DayRows<'_>> {
+        let (mut pods, mut volumes) = (&self.pod_days[..], &self.storage_days[..]);
+        std::iter::from_fn(move || {
+            let day = match (pods.first(), volumes.first()) {
+                (Some(pod), Some(volume)) => pod.day.min(volume.day),
+                (Some(pod), None) => pod.day,
+                (None, Some(volume)) => volume.day,
+                (None, None) => return None,
+            };
+            let (day_pods, rest) = pods.split_at(pods.partition_point(|p| p.day == day));
+            pods = rest;
+            let (day_volumes, rest) = volumes.split_at(volumes.partition_point(|v| v.day == day));
+            volumes = rest;
+            Some(DayRows {
+                pods: day_pods,
+                volumes: day_volumes,
+            })
+        })
+    }
+
     /// `max(text)` of two nullable names: the lexicographically greatest non-NULL one.
     pub fn max_name(&self, current: Option<NameId>, candidate: Option<NameId>) -> Option<NameId> {
         match (current, candidate) {
@@ -384,5 +422,78 @@ impl Inputs {
     /// it before deleting and summarising: spec §1.2 step 1).
     pub fn first_pod_day(&self) -> Option<Day> {
         self.pod_days.iter().map(|p| p.day).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(day: Day, pod: NameId) -> PodDay {
+        PodDay {
+            day,
+            namespace: None,
+            node: None,
+            pod: Some(pod),
+            resource_id: None,
+            labels: None,
+            seconds: [None; 8],
+            node_capacity_cpu_cores: None,
+            node_capacity_memory_bytes: None,
+            node_role: None,
+        }
+    }
+
+    fn volume(day: Day, pod: NameId) -> StorageDay {
+        StorageDay {
+            day,
+            namespace: None,
+            pod: Some(pod),
+            persistentvolumeclaim: None,
+            persistentvolume: None,
+            storageclass: None,
+            csi_volume_handle: None,
+            persistentvolume_labels: None,
+            persistentvolumeclaim_labels: None,
+            values: [None; 4],
+        }
+    }
+
+    /// (pod ids of the day's pod rows, pod ids of its storage rows) per day.
+    type DayIds = (Vec<NameId>, Vec<NameId>);
+
+    fn days_of(inputs: &Inputs) -> Vec<DayIds> {
+        inputs
+            .days()
+            .map(|d| {
+                let pods = d.pods.iter().filter_map(|p| p.pod).collect();
+                (pods, d.volumes.iter().filter_map(|v| v.pod).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn days_come_in_order_and_keep_the_read_order_within_a_day() {
+        // Read order: day 3 (pod 1), day 1 (pod 2), day 3 (pod 3), day 1 (pod 4); volumes on
+        // day 2 only, and day 3 (pod 9). Within a day the read order stays (sums add alike).
+        let mut inputs = Inputs {
+            pod_days: vec![pod(3, 1), pod(1, 2), pod(3, 3), pod(1, 4)],
+            storage_days: vec![volume(3, 9), volume(2, 7), volume(2, 8)],
+            ..Inputs::default()
+        };
+        inputs.sort_by_day();
+        assert_eq!(
+            days_of(&inputs),
+            vec![
+                (vec![2, 4], vec![]),
+                (vec![], vec![7, 8]),
+                (vec![1, 3], vec![9]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_month_without_rows_has_no_day() {
+        assert!(days_of(&Inputs::default()).is_empty());
     }
 }

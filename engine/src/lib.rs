@@ -26,6 +26,7 @@ pub mod window;
 
 mod capacity;
 mod catalog;
+mod daily;
 mod inputs;
 mod label_joins;
 mod memory;

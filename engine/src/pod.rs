@@ -12,8 +12,8 @@ use crate::capacity::{CapacitySeconds, NullableFold};
 use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::inputs::{
-    Inputs, NameId, PodDay, POD_CPU_EFFECTIVE, POD_CPU_LIMIT, POD_CPU_REQUEST, POD_CPU_USAGE,
-    POD_MEMORY_EFFECTIVE, POD_MEMORY_LIMIT, POD_MEMORY_REQUEST, POD_MEMORY_USAGE,
+    DayRows, Inputs, NameId, PodDay, POD_CPU_EFFECTIVE, POD_CPU_LIMIT, POD_CPU_REQUEST,
+    POD_CPU_USAGE, POD_MEMORY_EFFECTIVE, POD_MEMORY_LIMIT, POD_MEMORY_REQUEST, POD_MEMORY_USAGE,
 };
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
 use crate::labels::{LabelSetId, LabelSets};
@@ -24,16 +24,19 @@ use crate::window::{date_of_day, Day};
 /// The labels phase for Pod rows: filters every Pod-branch row's labels (each distinct text
 /// once), so that aggregation finds them cached.
 pub fn filter_pod_labels(inputs: &Inputs, labels: &mut LabelFilter) -> Result<()> {
-    for (pod, _) in pod_branch_rows(inputs) {
+    for (pod, _) in pod_branch_rows(inputs, &inputs.pod_days) {
         labels.filtered(pod.labels, "pod_labels")?;
     }
     Ok(())
 }
 
-/// The daily pod rows the Pod branch reads: `li.node != ''`, which drops NULL and empty nodes
-/// (spec §3 Pod branch, §7.10).
-fn pod_branch_rows(inputs: &Inputs) -> impl Iterator<Item = (&PodDay, NameId)> {
-    inputs.pod_days.iter().filter_map(|pod| {
+/// The daily pod rows of `pods` the Pod branch reads: `li.node != ''`, which drops NULL and empty
+/// nodes (spec §3 Pod branch, §7.10).
+fn pod_branch_rows<'a>(
+    inputs: &'a Inputs,
+    pods: &'a [PodDay],
+) -> impl Iterator<Item = (&'a PodDay, NameId)> {
+    pods.iter().filter_map(|pod| {
         pod.node
             .filter(|&n| !inputs.names.text(n).is_empty())
             .map(|node| (pod, node))
@@ -68,9 +71,10 @@ struct PodGroup {
 
 type GroupKey = (Day, Option<NameId>, NameId, Option<LabelSetId>);
 
-/// Computes the Pod rows from the inputs, sorted by their natural key.
+/// Computes the Pod rows of one day from its daily pod rows, sorted by their natural key.
 pub fn pod_rows(
     inputs: &Inputs,
+    day: DayRows,
     labels: &mut LabelFilter,
     joined: &JoinedLabels,
     categories: &mut CostCategories,
@@ -78,7 +82,7 @@ pub fn pod_rows(
     let compat = labels.compat();
     let mut groups: HashMap<GroupKey, PodGroup> = HashMap::new();
 
-    for (pod, node) in pod_branch_rows(inputs) {
+    for (pod, node) in pod_branch_rows(inputs, day.pods) {
         let pod_labels = labels.filtered(pod.labels, "pod_labels")?;
         let seconds = effective_seconds(pod, compat);
         let namespace = pod.namespace.map(|ns| inputs.names.text(ns));

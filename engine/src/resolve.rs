@@ -186,6 +186,7 @@ pub fn resolve_request(file: ConfigFile, overrides: Overrides) -> Result<RunRequ
             .lock_wait_seconds
             .or(file.postgres.lock_wait_seconds)
             .map_or(DEFAULT_MONTH_LOCK_WAIT, Duration::from_secs),
+        keep_rows: false,
     })
 }
 

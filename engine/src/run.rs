@@ -12,19 +12,20 @@ use uuid::Uuid;
 use crate::catalog::{report_period, Catalog, ReportPeriod};
 use crate::compat::Compatibility;
 use crate::config::InlineCatalog;
+use crate::daily::{DayAggregator, KeptRows};
 use crate::error::{Error, Result};
 use crate::inputs::read_inputs;
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
 use crate::memory::{peak_rss_bytes, reset_peak};
 use crate::month_lock::{Month, MonthLock};
-use crate::node_roles::{discover_nodes, record_nodes, role_lookup};
-use crate::pod::{filter_pod_labels, pod_rows};
-use crate::sink::postgres::RunRecord;
-use crate::sink::{self, rows_per_data_source, RunIdentity};
+use crate::node_roles::{discover_nodes, record_nodes, role_lookup, NodeRecording};
+use crate::pod::filter_pod_labels;
+use crate::sink::file::FileSink;
+use crate::sink::postgres::{MonthWrite, RunRecord};
+use crate::sink::{MonthSink, RowCounts, RunIdentity};
 use crate::source::{MonthScan, Partition, S3Settings, ScanProgress, Source};
-use crate::storage::{filter_volume_labels, storage_rows};
+use crate::storage::filter_volume_labels;
 use crate::summary::SummaryRow;
-use crate::unallocated::unallocated_rows;
 use crate::window::{date_of_day, DayWindow};
 
 /// Where the catalog comes from.
@@ -74,6 +75,9 @@ pub struct RunRequest {
     /// How long a run writing to PostgreSQL waits for another run of the same schema, source
     /// and month to finish ([`crate::month_lock`]); zero: not at all.
     pub month_lock_wait: Duration,
+    /// Whether the report carries the rows ([`RunReport::rows`]), for callers that compare them.
+    /// Without it a run holds one day of output at a time.
+    pub keep_rows: bool,
 }
 
 /// How long a run waits for another run of its month by default: far beyond any month's write
@@ -100,7 +104,9 @@ pub struct RunReport {
     /// Rows deleted from PostgreSQL (0 for a file output).
     pub rows_deleted: u64,
     pub phases: Vec<PhaseReport>,
-    /// The rows, for callers that compare or print them.
+    /// The rows, when the request asked to keep them ([`RunRequest::keep_rows`]; otherwise
+    /// empty): Pod rows and Storage rows each by natural key, then unallocated rows by node and
+    /// day.
     pub rows: Vec<SummaryRow>,
     /// What every written row carries besides its own columns.
     pub constants: RunConstants,
@@ -168,6 +174,18 @@ impl Phases<'_> {
         self.observer.phase_finished(&phase);
         self.done.push(phase);
         Ok(result)
+    }
+
+    /// Records a phase timed by the caller (the aggregate and write phases, which interleave
+    /// day by day).
+    fn record(&mut self, name: &'static str, elapsed: Duration, peak_rss_bytes: Option<u64>) {
+        let phase = PhaseReport {
+            name,
+            elapsed,
+            peak_rss_bytes,
+        };
+        self.observer.phase_finished(&phase);
+        self.done.push(phase);
     }
 }
 
@@ -276,22 +294,55 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
             JoinedLabels::new(&inputs, &mut labels)
         })
         .await?;
-    let (rows, nodes) = phases
-        .run("aggregate", async {
-            let mut categories = CostCategories::new(&catalog.cost_categories, labels.compat());
-            let mut rows = pod_rows(&inputs, &mut labels, &joined, &mut categories)?;
-            let storage = storage_rows(&inputs, &mut labels, &joined, &mut categories)?;
-            let discovered = discover_nodes(&inputs, compat);
-            let nodes = record_nodes(&catalog.nodes, &discovered, &identity.cluster_id);
-            let unallocated = unallocated_rows(&rows, &role_lookup(&nodes.table), &mut categories);
-            rows.extend(storage);
-            rows.extend(unallocated);
-            Ok((rows, nodes))
-        })
-        .await?;
-    drop(labels);
 
-    let counts = rows_per_data_source(&rows);
+    // Aggregate and write, day after day: a day's rows are written (and dropped unless the
+    // caller keeps them) before the next day is computed, so memory holds one day of output.
+    reset_peak();
+    let mut aggregate = Duration::ZERO;
+    let mut write = Duration::ZERO;
+    let started = Instant::now();
+    let discovered = discover_nodes(&inputs, compat);
+    let nodes = record_nodes(&catalog.nodes, &discovered, &identity.cluster_id);
+    let mut days = DayAggregator {
+        inputs: &inputs,
+        labels: &mut labels,
+        joined: &joined,
+        categories: CostCategories::new(&catalog.cost_categories, compat),
+        roles: role_lookup(&nodes.table),
+    };
+    aggregate += started.elapsed();
+
+    let started = Instant::now();
+    let mut sink = open_sink(
+        request,
+        client.as_mut(),
+        schema,
+        &identity,
+        &nodes,
+        effective_start,
+    )
+    .await?;
+    write += started.elapsed();
+    let mut counts = RowCounts::default();
+    let mut kept = request.keep_rows.then(KeptRows::default);
+    for day in inputs.days() {
+        let started = Instant::now();
+        let rows = days.rows(day)?;
+        aggregate += started.elapsed();
+        let started = Instant::now();
+        let day_rows = rows.all();
+        sink.rows(&day_rows).await?;
+        write += started.elapsed();
+        counts.add(&day_rows);
+        if let Some(kept) = &mut kept {
+            kept.add(rows);
+        }
+    }
+    drop(days);
+    drop(labels);
+    phases.record("aggregate", aggregate, peak_rss_bytes());
+
+    let counts = counts.per_data_source();
     let phase_seconds: serde_json::Map<String, serde_json::Value> = phases
         .done
         .iter()
@@ -316,33 +367,10 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
             .map(|b| b as i64),
         started_at,
     };
-    let rows_deleted = phases
-        .run("write", async {
-            match (&request.output, client.as_mut()) {
-                (Output::File(path), _) => {
-                    sink::file::write(path, &sink::prepare(&rows, compat)?, &identity)?;
-                    Ok(0)
-                }
-                (Output::Postgres, Some(client)) => {
-                    let counts = sink::postgres::write(
-                        client,
-                        schema,
-                        &identity,
-                        &nodes,
-                        &rows,
-                        effective_start,
-                        &record,
-                    )
-                    .await?;
-                    Ok(counts.deleted)
-                }
-                (Output::Postgres, None) => Err(Error::setting(
-                    "--out",
-                    "no output: set --out FILE, or postgres.url and postgres.schema",
-                )),
-            }
-        })
-        .await?;
+    let started = Instant::now();
+    let rows_deleted = sink.finish(&record).await?;
+    write += started.elapsed();
+    phases.record("write", write, peak_rss_bytes());
     if let (Some(lock), Some(client)) = (month_lock, &client) {
         lock.release(client).await?;
     }
@@ -355,7 +383,7 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
         rows_per_data_source: counts,
         rows_deleted,
         phases: phases.done,
-        rows,
+        rows: kept.map(KeptRows::into_rows).unwrap_or_default(),
         constants: RunConstants {
             report_period_id: identity.report_period_id,
             cluster_id: identity.cluster_id,
@@ -363,6 +391,31 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
             source_uuid: identity.source_uuid,
         },
     })
+}
+
+/// Opens where the rows go: the output file, or the month's transaction in PostgreSQL with the
+/// node step recorded and the month's old rows deleted from `delete_from` on.
+async fn open_sink<'c>(
+    request: &RunRequest,
+    client: Option<&'c mut tokio_postgres::Client>,
+    schema: &str,
+    identity: &RunIdentity,
+    nodes: &NodeRecording,
+    delete_from: NaiveDate,
+) -> Result<MonthSink<'c>> {
+    let compat = request.compatibility;
+    match (&request.output, client) {
+        (Output::File(path), _) => Ok(MonthSink::File(FileSink::create(path, identity, compat)?)),
+        (Output::Postgres, Some(client)) => {
+            let dates = (delete_from, request.end);
+            let write = MonthWrite::begin(client, schema, identity, nodes, dates, compat).await?;
+            Ok(MonthSink::Postgres(write))
+        }
+        (Output::Postgres, None) => Err(Error::setting(
+            "--out",
+            "no output: set --out FILE, or postgres.url and postgres.schema",
+        )),
+    }
 }
 
 /// The report period and cluster the rows carry: flags win; otherwise koku's

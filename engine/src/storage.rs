@@ -14,7 +14,7 @@ use crate::capacity::NullableFold;
 use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::inputs::{
-    Inputs, NameId, StorageDay, PVC_CAPACITY_BYTES, PVC_CAPACITY_BYTE_SECONDS,
+    DayRows, Inputs, NameId, StorageDay, PVC_CAPACITY_BYTES, PVC_CAPACITY_BYTE_SECONDS,
     PVC_USAGE_BYTE_SECONDS, VOLUME_REQUEST_BYTE_SECONDS,
 };
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
@@ -39,16 +39,16 @@ impl VolumeNodes {
     /// Storage rows ⋈ daily pod rows on (namespace, pod, day), distinct over
     /// (day, pvc, pv, pod, namespace, node, resource_id); pod rows with an empty or NULL node are
     /// kept here (spec §7.10). NULL join columns never match.
-    fn new(inputs: &Inputs) -> Self {
+    fn new(day: DayRows) -> Self {
         let mut pod_nodes: HashMap<(Day, NameId, NameId), Vec<PodNode>> = HashMap::new();
-        for pod in &inputs.pod_days {
+        for pod in day.pods {
             if let (Some(namespace), Some(name)) = (pod.namespace, pod.pod) {
                 let nodes = pod_nodes.entry((pod.day, namespace, name)).or_default();
                 push_distinct(nodes, (pod.node, pod.resource_id));
             }
         }
         let mut by_claim: HashMap<_, Vec<VolumeNode>> = HashMap::new();
-        for volume in &inputs.storage_days {
+        for volume in day.volumes {
             let (Some(namespace), Some(pod), Some(claim)) =
                 (volume.namespace, volume.pod, volume.persistentvolumeclaim)
             else {
@@ -144,10 +144,11 @@ struct StorageGroup {
     cost_category_id: Option<i32>,
 }
 
-/// Computes the Storage rows, sorted by their natural key; none when the partition has no
-/// storage table (spec §12.9).
+/// Computes the Storage rows of one day from its daily storage and pod rows, sorted by their
+/// natural key; none when the partition has no storage table (spec §12.9).
 pub fn storage_rows(
     inputs: &Inputs,
+    day: DayRows,
     labels: &mut LabelFilter,
     joined: &JoinedLabels,
     categories: &mut CostCategories,
@@ -156,9 +157,9 @@ pub fn storage_rows(
     if !inputs.storage_exists {
         return Ok(Vec::new());
     }
-    let volume_nodes = VolumeNodes::new(inputs);
+    let volume_nodes = VolumeNodes::new(day);
     let mut groups: HashMap<GroupKey, StorageGroup> = HashMap::new();
-    for volume in &inputs.storage_days {
+    for volume in day.volumes {
         let own = [
             labels.filtered(volume.persistentvolume_labels, "persistentvolume_labels")?,
             labels.filtered(

@@ -79,6 +79,7 @@ pub fn engine_request(model: &ClusterModel, location: &str, output: Output) -> R
         output,
         compatibility: Default::default(),
         month_lock_wait: DEFAULT_MONTH_LOCK_WAIT,
+        keep_rows: true,
     }
 }
 

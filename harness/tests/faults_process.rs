@@ -1,18 +1,20 @@
 //! The engine's process stopped mid-run, as a worker's shutdown or the kernel's OOM killer
-//! stops it: SIGKILL during the read, the aggregate and the write, and SIGTERM (a clean stop
-//! with a message). Whatever the moment, the month is as the last good run left it.
+//! stops it: SIGKILL during the read, at the start of the write and with every day written but
+//! not committed, and SIGTERM (a clean stop with a message) at the same moments. Whatever the
+//! moment, the month is as the last good run left it.
 //!
 //! The binary runs as a child process (`--log-format json`), on a tenant schema holding one
 //! good run's rows with the catalog in koku's tables ([`Case::with_koku_catalog`]). The stop is
 //! placed at a known point of the run:
 //! - read: the input is koku's on-prem tables and the test holds an exclusive lock on the pod
 //!   usage table, so the engine's session reading it waits on its first query of it;
-//! - write: the test holds the month's rows `FOR UPDATE`, so the engine's session waits inside
-//!   its DELETE, its transaction open (its node step done);
-//! - aggregate: a typical month, stopped when the labels phase reports its end; the write is
-//!   held as above, so a stop that lands late still lands before the commit. The aggregate
-//!   lasts about 0.2 s in a debug build: the case retries when a stop missed it, and fails if
-//!   none of its tries landed there.
+//! - start of the write: the test holds the month's rows `FOR UPDATE`, so the engine's session
+//!   waits inside its DELETE, its transaction open (its node step done), before any day is
+//!   aggregated and copied;
+//! - every day copied: the test holds `ocp_engine_runs` in SHARE mode, so the session waits on
+//!   the run's record, the last statement before the commit, with the whole month copied into
+//!   its open transaction (aggregate and write interleave day by day, so this is the latest
+//!   moment of both).
 
 #[allow(dead_code)]
 mod common {
@@ -58,7 +60,7 @@ fn assert_stopped(status: ExitStatus, events: &[Value], signal: i32) {
     }
 }
 
-/// Stopped inside its DELETE, transaction open.
+/// Stopped inside its DELETE, transaction open, before the first day is copied.
 async fn stopped_during_write(signal: i32, prefix: &str) {
     let case = Case::with_koku_catalog(prefix, generate(Scale::Tiny, 3)).await;
     let mut holder = other_session().await;
@@ -67,11 +69,14 @@ async fn stopped_during_write(signal: i32, prefix: &str) {
     backend_waiting(case.client(), "DELETE", case.schema(), "Lock").await;
     let (status, events) = engine.stop(signal);
     assert_stopped(status, &events, signal);
-    assert!(
+    let finished = |phase: &str| {
         events
             .iter()
-            .any(|e| e["event"] == "phase_finished" && e["phase"] == "aggregate"),
-        "the stop came in the write phase: {events:?}"
+            .any(|e| e["event"] == "phase_finished" && e["phase"] == phase)
+    };
+    assert!(
+        finished("labels") && !finished("aggregate"),
+        "the stop came after the labels, before the days: {events:?}"
     );
     rows.rollback().await.expect("let the rows go");
     case.assert_unchanged("a run stopped during its write")
@@ -130,37 +135,41 @@ async fn sigterm_during_read_rolls_back_and_says_so() {
     stopped_during_read(SIGTERM, "term_read").await;
 }
 
-/// Stopped when the labels phase ends, the write held: a try counts when the aggregate had not
-/// reported its end.
-async fn stopped_during_aggregate(signal: i32, prefix: &str) {
+/// Stopped with every day aggregated and copied, before the commit: the test holds the runs
+/// table, so the engine's session waits on the run's record, the last statement before the
+/// commit, its transaction holding the whole month.
+async fn stopped_with_every_day_copied(signal: i32, prefix: &str) {
     let case = Case::with_koku_catalog(prefix, generate(Scale::Typical, 5)).await;
     let mut holder = other_session().await;
-    const TRIES: usize = 3;
-    for _ in 0..TRIES {
-        let rows = lock_month_rows(&mut holder, case.schema()).await;
-        let mut engine = Engine::start(&case, Input::Parquet);
-        engine.wait_for_phase("labels");
-        let (status, events) = engine.stop(signal);
-        rows.rollback().await.expect("let the rows go");
-        assert_stopped(status, &events, signal);
-        case.assert_unchanged("a run stopped after its labels phase")
-            .await;
-        let aggregated = events
+    let runs = holder.transaction().await.expect("begin");
+    let lock = format!(
+        "LOCK TABLE {}.ocp_engine_runs IN SHARE MODE",
+        quote_ident(case.schema())
+    );
+    runs.batch_execute(&lock)
+        .await
+        .expect("hold the runs table");
+    let engine = Engine::start(&case, Input::Parquet);
+    backend_waiting(case.client(), "INSERT", case.schema(), "Lock").await;
+    let (status, events) = engine.stop(signal);
+    runs.rollback().await.expect("let the runs table go");
+    assert_stopped(status, &events, signal);
+    assert!(
+        events
             .iter()
-            .any(|e| e["event"] == "phase_finished" && e["phase"] == "aggregate");
-        if !aggregated {
-            return;
-        }
-    }
-    panic!("none of {TRIES} stops landed in the aggregate phase");
+            .any(|e| e["event"] == "phase_finished" && e["phase"] == "aggregate"),
+        "the stop came after the last day: {events:?}"
+    );
+    case.assert_unchanged("a run stopped with every day copied")
+        .await;
 }
 
 #[tokio::test]
-async fn sigkill_during_aggregate_leaves_the_month() {
-    stopped_during_aggregate(SIGKILL, "kill_aggregate").await;
+async fn sigkill_with_every_day_copied_leaves_the_month() {
+    stopped_with_every_day_copied(SIGKILL, "kill_copied").await;
 }
 
 #[tokio::test]
-async fn sigterm_during_aggregate_stops_at_once_and_says_so() {
-    stopped_during_aggregate(SIGTERM, "term_aggregate").await;
+async fn sigterm_with_every_day_copied_rolls_back_and_says_so() {
+    stopped_with_every_day_copied(SIGTERM, "term_copied").await;
 }

@@ -1,8 +1,9 @@
-//! The file sink: the rows as Parquet or CSV, with koku's column names. Metrics are
+//! The file sink: the rows as Parquet or CSV, with koku's column names, written day by day. Metrics are
 //! `Decimal128(33, 15)` (Parquet) or their numeric(33,15) text (CSV): the values PostgreSQL would
 //! hold, so a file and a table compare equal.
 
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringArray};
@@ -12,8 +13,10 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
+use crate::compat::Compatibility;
 use crate::error::{Error, Result, Service};
 use crate::numeric::{PRECISION, SCALE};
+use crate::summary::SummaryRow;
 use crate::window::day_of_date;
 
 /// The file formats, chosen by the output path's extension.
@@ -91,36 +94,119 @@ pub fn to_record_batch(rows: &[PreparedRow], identity: &RunIdentity) -> RecordBa
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("columns match the schema")
 }
 
-/// Writes the rows to `path` (Parquet or CSV by extension), replacing the file.
-pub fn write(path: &Path, rows: &[PreparedRow], identity: &RunIdentity) -> Result<()> {
-    let format = FileFormat::from_path(path)?;
-    let batch = to_record_batch(rows, identity);
-    let file = std::fs::File::create(path).map_err(|e| {
-        Error::infrastructure(
-            Service::FileSystem,
-            format!("cannot create output file {}: {e}", path.display()),
-        )
-    })?;
-    let failed = |e: &dyn std::fmt::Display| {
-        Error::infrastructure(
-            Service::FileSystem,
-            format!("cannot write output file {}: {e}", path.display()),
-        )
-    };
-    match format {
-        FileFormat::Parquet => {
-            let properties = WriterProperties::builder()
-                .set_compression(Compression::SNAPPY)
-                .build();
-            let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))
-                .map_err(|e| failed(&e))?;
-            writer.write(&batch).map_err(|e| failed(&e))?;
-            writer.close().map_err(|e| failed(&e))?;
+/// A file being written day by day. The rows go to a hidden file beside the output, renamed over
+/// it by [`FileSink::finish`]; a run that fails or is dropped removes it, so the output is either
+/// the whole month or what was there before.
+pub struct FileSink {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: Option<FormatWriter>,
+    identity: RunIdentity,
+    compat: Compatibility,
+}
+
+/// The open writer of a format; the Parquet one is created with the first batch's schema.
+enum FormatWriter {
+    Parquet(Option<ArrowWriter<File>>, Option<File>),
+    Csv(arrow::csv::Writer<File>),
+}
+
+impl FileSink {
+    /// Creates the hidden file the rows go to; bad input when `path`'s extension is neither
+    /// `.parquet` nor `.csv`.
+    pub fn create(path: &Path, identity: &RunIdentity, compat: Compatibility) -> Result<Self> {
+        let format = FileFormat::from_path(path)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let partial = path.with_file_name(format!(
+            ".{}.{}.partial",
+            name.unwrap_or_default(),
+            identity.run_id
+        ));
+        let file = File::create(&partial).map_err(|e| {
+            Error::infrastructure(
+                Service::FileSystem,
+                format!("cannot create output file {}: {e}", partial.display()),
+            )
+        })?;
+        let writer = match format {
+            FileFormat::Parquet => FormatWriter::Parquet(None, Some(file)),
+            FileFormat::Csv => FormatWriter::Csv(arrow::csv::Writer::new(file)),
+        };
+        Ok(FileSink {
+            path: path.to_path_buf(),
+            partial,
+            writer: Some(writer),
+            identity: identity.clone(),
+            compat,
+        })
+    }
+
+    /// Appends `rows` (one row group per call in Parquet), each metric rounded as the koku
+    /// variant stores it; a value koku could not store fails, naming the row and the column.
+    pub fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
-        FileFormat::Csv => {
-            let mut writer = arrow::csv::Writer::new(file);
-            writer.write(&batch).map_err(|e| failed(&e))?;
+        let batch = to_record_batch(
+            &super::prepare(rows.iter().copied(), self.compat)?,
+            &self.identity,
+        );
+        let result = match self.writer.as_mut().expect("not finished") {
+            FormatWriter::Parquet(writer, file) => {
+                if writer.is_none() {
+                    let properties = WriterProperties::builder()
+                        .set_compression(Compression::SNAPPY)
+                        .build();
+                    let file = file.take().expect("the file is handed over once");
+                    let created = ArrowWriter::try_new(file, batch.schema(), Some(properties));
+                    *writer = created.map_err(|e| e.to_string()).ok();
+                }
+                match writer.as_mut() {
+                    Some(writer) => writer
+                        .write(&batch)
+                        .and_then(|()| writer.flush())
+                        .map_err(|e| e.to_string()),
+                    None => Err("the Parquet writer could not be created".to_string()),
+                }
+            }
+            FormatWriter::Csv(writer) => writer.write(&batch).map_err(|e| e.to_string()),
+        };
+        result.map_err(|e| self.failed(&e))
+    }
+
+    /// Closes the file and puts it in place of the output.
+    pub fn finish(mut self) -> Result<()> {
+        match self.writer.take().expect("finished once") {
+            FormatWriter::Parquet(Some(writer), _) => {
+                writer.close().map_err(|e| self.failed(&e))?;
+            }
+            FormatWriter::Parquet(None, file) => {
+                // No row at all: a file with the columns and no row group.
+                let batch = to_record_batch(&[], &self.identity);
+                let file = file.expect("kept until the first rows");
+                let mut writer = ArrowWriter::try_new(file, batch.schema(), None)
+                    .map_err(|e| self.failed(&e))?;
+                writer.write(&batch).map_err(|e| self.failed(&e))?;
+                writer.close().map_err(|e| self.failed(&e))?;
+            }
+            FormatWriter::Csv(writer) => drop(writer),
+        }
+        std::fs::rename(&self.partial, &self.path).map_err(|e| self.failed(&e))
+    }
+
+    fn failed(&self, e: &dyn std::fmt::Display) -> Error {
+        Error::infrastructure(
+            Service::FileSystem,
+            format!("cannot write output file {}: {e}", self.path.display()),
+        )
+    }
+}
+
+impl Drop for FileSink {
+    /// A sink dropped before [`FileSink::finish`] leaves no file behind.
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.partial);
         }
     }
-    Ok(())
 }

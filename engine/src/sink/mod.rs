@@ -13,7 +13,32 @@ use uuid::Uuid;
 use crate::compat::Compatibility;
 use crate::error::{Error, Problem, Result};
 use crate::numeric::Numeric;
-use crate::summary::{Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_COST};
+use crate::summary::{DataSource, Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_COST};
+
+/// Where a run's rows go, day after day, until the month is complete: all or nothing either way.
+pub enum MonthSink<'c> {
+    File(file::FileSink),
+    Postgres(postgres::MonthWrite<'c>),
+}
+
+impl MonthSink<'_> {
+    /// Hands over the rows of one day.
+    pub async fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
+        match self {
+            MonthSink::File(sink) => sink.rows(rows),
+            MonthSink::Postgres(write) => write.rows(rows).await,
+        }
+    }
+
+    /// Makes the month visible: the file put in place, or the transaction committed with the
+    /// run's `record`. Returns the rows deleted (none for a file).
+    pub async fn finish(self, record: &postgres::RunRecord) -> Result<u64> {
+        match self {
+            MonthSink::File(sink) => sink.finish().map(|()| 0),
+            MonthSink::Postgres(write) => Ok(write.commit(record).await?.deleted),
+        }
+    }
+}
 
 /// What every row of a run shares.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +63,13 @@ pub struct PreparedRow<'a> {
 
 /// Rounds every metric of every row as the koku variant `compat` stores it (see
 /// [`prepare_row`]); the file sink writes them all at once.
-pub fn prepare(rows: &[SummaryRow], compat: Compatibility) -> Result<Vec<PreparedRow<'_>>> {
-    rows.iter().map(|row| prepare_row(row, compat)).collect()
+pub fn prepare<'a>(
+    rows: impl IntoIterator<Item = &'a SummaryRow>,
+    compat: Compatibility,
+) -> Result<Vec<PreparedRow<'a>>> {
+    rows.into_iter()
+        .map(|row| prepare_row(row, compat))
+        .collect()
 }
 
 /// One row ready to write, its metrics rounded as the koku variant `compat` stores them; a NaN,
@@ -250,15 +280,32 @@ impl Column {
     }
 }
 
-/// Rows per `data_source`, for reports and the runs table.
-pub fn rows_per_data_source(rows: &[SummaryRow]) -> Vec<(&'static str, usize)> {
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
-    for row in rows {
-        let name = row.data_source.as_str();
-        match counts.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((name, 1)),
+/// Rows per `data_source`, counted as the days are written, for reports and the runs table.
+#[derive(Debug, Default)]
+pub struct RowCounts {
+    pod: usize,
+    storage: usize,
+}
+
+impl RowCounts {
+    pub fn add(&mut self, rows: &[&SummaryRow]) {
+        for row in rows {
+            match row.data_source {
+                DataSource::Pod => self.pod += 1,
+                DataSource::Storage => self.storage += 1,
+            }
         }
     }
-    counts
+
+    /// The counts of the data sources that have rows, `Pod` first.
+    pub fn per_data_source(&self) -> Vec<(&'static str, usize)> {
+        [
+            (DataSource::Pod, self.pod),
+            (DataSource::Storage, self.storage),
+        ]
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(source, count)| (source.as_str(), count))
+        .collect()
+    }
 }

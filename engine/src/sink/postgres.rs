@@ -1,21 +1,22 @@
 //! The PostgreSQL sink: in one transaction, record the nodes in `reporting_ocp_nodes` with koku's
 //! first-role-wins rule (spec §6.4), delete the rows koku would delete for the source's
 //! report period and dates (spec §1.2 4a: rows carrying `infrastructure_raw_cost` stay), insert
-//! the new rows with binary COPY, and record the run in `ocp_engine_runs`. Any failure rolls the
+//! the new rows with binary COPY, day after day as they are computed, and record the run in
+//! `ocp_engine_runs`. Any failure rolls the
 //! whole transaction back, so a month is never left half written.
 
 use std::error::Error as StdError;
+use std::pin::Pin;
 
 use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::pin_mut;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
 use super::{prepare_row, Kind, RunIdentity, Value, COLUMNS};
-use crate::catalog::run_cluster_sql;
+use crate::catalog::{query_error, run_cluster_sql};
 use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::node_roles::NodeRecording;
@@ -45,101 +46,140 @@ pub struct WriteCounts {
     pub inserted: u64,
 }
 
-/// Records the node step's `nodes`, replaces the rows of `identity.report_period_id` dated
-/// `delete_from..=record.end_date` with `rows`, and records the run, atomically. Each row is
-/// rounded and encoded as it is copied (so the prepared form of the month never sits in memory);
-/// a value koku could not store fails the write and rolls everything back.
-pub async fn write(
-    client: &mut Client,
-    schema: &str,
-    identity: &RunIdentity,
-    nodes: &NodeRecording,
-    rows: &[SummaryRow],
-    delete_from: NaiveDate,
-    record: &RunRecord,
-) -> Result<WriteCounts> {
-    let schema_sql = quote_ident(schema);
-    let failed =
-        |what: &str, e: tokio_postgres::Error| crate::catalog::query_error(schema, what, e);
-    let tx = client
-        .transaction()
-        .await
-        .map_err(|e| failed("(transaction)", e))?;
-    tx.batch_execute(&engine_runs_sql(schema))
-        .await
-        .map_err(|e| failed("ocp_engine_runs", e))?;
-    record_nodes(&tx, &schema_sql, identity, nodes)
-        .await
-        .map_err(|e| failed("reporting_ocp_nodes", e))?;
-    let deleted = tx
-        .execute(
+/// The month's write, open: in one transaction, the node step recorded and the month's old rows
+/// deleted, then a binary COPY into which each day's rows go as the day is computed. Nothing is
+/// visible to others until [`MonthWrite::commit`]; dropping it, or any error, rolls everything back
+/// (the connection's end does the same for a killed process), so a month is never half written.
+pub struct MonthWrite<'c> {
+    tx: Transaction<'c>,
+    copy: Pin<Box<BinaryCopyInWriter>>,
+    schema: String,
+    identity: RunIdentity,
+    compat: Compatibility,
+    deleted: u64,
+}
+
+impl<'c> MonthWrite<'c> {
+    /// Records the node step's `nodes`, deletes the rows of `identity.report_period_id` dated
+    /// `delete_from..=end_date` (as koku does, spec §1.2 4a) and opens the COPY of the new rows.
+    pub async fn begin(
+        client: &'c mut Client,
+        schema: &str,
+        identity: &RunIdentity,
+        nodes: &NodeRecording,
+        (delete_from, end_date): (NaiveDate, NaiveDate),
+        compat: Compatibility,
+    ) -> Result<MonthWrite<'c>> {
+        let schema_sql = quote_ident(schema);
+        let failed = |what: &str, e| query_error(schema, what, e);
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| failed("(transaction)", e))?;
+        tx.batch_execute(&engine_runs_sql(schema))
+            .await
+            .map_err(|e| failed("ocp_engine_runs", e))?;
+        record_nodes(&tx, &schema_sql, identity, nodes)
+            .await
+            .map_err(|e| failed("reporting_ocp_nodes", e))?;
+        let deleted = tx
+            .execute(
+                &format!(
+                    "DELETE FROM {schema_sql}.{SUMMARY_TABLE} \
+                     WHERE usage_start >= $1 AND usage_start <= $2 AND report_period_id = $3 \
+                     AND (infrastructure_raw_cost IS NULL OR infrastructure_raw_cost = 0)"
+                ),
+                &[&delete_from, &end_date, &identity.report_period_id],
+            )
+            .await
+            .map_err(|e| failed(SUMMARY_TABLE, e))?;
+        let column_list: Vec<&str> = COLUMNS.iter().map(|c| c.name()).collect();
+        let sink = tx
+            .copy_in(&format!(
+                "COPY {schema_sql}.{SUMMARY_TABLE} ({}) FROM STDIN (FORMAT binary)",
+                column_list.join(", ")
+            ))
+            .await
+            .map_err(|e| failed(SUMMARY_TABLE, e))?;
+        let types: Vec<Type> = COLUMNS.iter().map(|c| pg_type(c.kind())).collect();
+        Ok(MonthWrite {
+            tx,
+            copy: Box::pin(BinaryCopyInWriter::new(sink, &types)),
+            schema: schema.to_string(),
+            identity: identity.clone(),
+            compat,
+            deleted,
+        })
+    }
+
+    /// Copies `rows`, each rounded and encoded as it goes (the prepared form of a day never sits
+    /// in memory); a value koku could not store fails, naming the row and the column.
+    pub async fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
+        for row in rows {
+            let row = prepare_row(row, self.compat)?;
+            let values: Vec<Cell> = COLUMNS
+                .iter()
+                .map(|c| Cell(c.value(&row, &self.identity)))
+                .collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            self.copy
+                .as_mut()
+                .write(&refs)
+                .await
+                .map_err(|e| query_error(&self.schema, SUMMARY_TABLE, e))?;
+        }
+        Ok(())
+    }
+
+    /// Ends the COPY, records the run in `ocp_engine_runs` and commits: the month is replaced.
+    pub async fn commit(self, record: &RunRecord) -> Result<WriteCounts> {
+        let MonthWrite {
+            tx,
+            mut copy,
+            schema,
+            identity,
+            deleted,
+            ..
+        } = self;
+        let failed = |what: &str, e| query_error(&schema, what, e);
+        let inserted = copy
+            .as_mut()
+            .finish()
+            .await
+            .map_err(|e| failed(SUMMARY_TABLE, e))?;
+        tx.execute(
             &format!(
-                "DELETE FROM {schema_sql}.reporting_ocpusagelineitem_daily_summary \
-                 WHERE usage_start >= $1 AND usage_start <= $2 AND report_period_id = $3 \
-                 AND (infrastructure_raw_cost IS NULL OR infrastructure_raw_cost = 0)"
+                "INSERT INTO {}.ocp_engine_runs (run_id, source_uuid, report_period_id, \
+                 start_date, end_date, engine_version, compatibility_mode, rows_deleted, \
+                 rows_per_data_source, phase_seconds, peak_rss_bytes, started_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())",
+                quote_ident(&schema)
             ),
-            &[&delete_from, &record.end_date, &identity.report_period_id],
+            &[
+                &identity.run_id,
+                &identity.source_uuid,
+                &identity.report_period_id,
+                &record.start_date,
+                &record.end_date,
+                &record.engine_version,
+                &record.compatibility.as_str(),
+                &(deleted as i64),
+                &record.rows_per_data_source,
+                &record.phase_seconds,
+                &record.peak_rss_bytes,
+                &record.started_at,
+            ],
         )
         .await
-        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
-
-    let column_list: Vec<&str> = COLUMNS.iter().map(|c| c.name()).collect();
-    let copy = tx
-        .copy_in(&format!(
-            "COPY {schema_sql}.reporting_ocpusagelineitem_daily_summary ({}) FROM STDIN (FORMAT binary)",
-            column_list.join(", ")
-        ))
-        .await
-        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
-    let types: Vec<Type> = COLUMNS.iter().map(|c| pg_type(c.kind())).collect();
-    let writer = BinaryCopyInWriter::new(copy, &types);
-    pin_mut!(writer);
-    for row in rows {
-        let row = prepare_row(row, record.compatibility)?;
-        let values: Vec<Cell> = COLUMNS
-            .iter()
-            .map(|c| Cell(c.value(&row, identity)))
-            .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        writer
-            .as_mut()
-            .write(&refs)
-            .await
-            .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
+        .map_err(|e| failed("ocp_engine_runs", e))?;
+        tx.commit().await.map_err(|e| failed("(commit)", e))?;
+        Ok(WriteCounts { deleted, inserted })
     }
-    let inserted = writer
-        .finish()
-        .await
-        .map_err(|e| failed("reporting_ocpusagelineitem_daily_summary", e))?;
-
-    tx.execute(
-        &format!(
-            "INSERT INTO {schema_sql}.ocp_engine_runs (run_id, source_uuid, report_period_id, \
-             start_date, end_date, engine_version, compatibility_mode, rows_deleted, \
-             rows_per_data_source, phase_seconds, peak_rss_bytes, started_at, finished_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())"
-        ),
-        &[
-            &identity.run_id,
-            &identity.source_uuid,
-            &identity.report_period_id,
-            &record.start_date,
-            &record.end_date,
-            &record.engine_version,
-            &record.compatibility.as_str(),
-            &(deleted as i64),
-            &record.rows_per_data_source,
-            &record.phase_seconds,
-            &record.peak_rss_bytes,
-            &record.started_at,
-        ],
-    )
-    .await
-    .map_err(|e| failed("ocp_engine_runs", e))?;
-    tx.commit().await.map_err(|e| failed("(commit)", e))?;
-    Ok(WriteCounts { deleted, inserted })
 }
+
+/// The table the rows go to.
+const SUMMARY_TABLE: &str = "reporting_ocpusagelineitem_daily_summary";
 
 /// Writes what koku's node step does to `reporting_ocp_nodes`, as [`crate::node_roles::record_nodes`]
 /// decided it (spec §6.4): each filled role into its row (by `uuid`), each added row into the

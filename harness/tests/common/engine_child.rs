@@ -108,21 +108,6 @@ impl Engine {
         }
     }
 
-    /// Waits (up to 60 s) for the event `phase_finished` of `phase`.
-    pub fn wait_for_phase(&mut self, phase: &str) {
-        loop {
-            let event = self
-                .events
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|e| panic!("no end of phase {phase} ({e}); saw {:?}", self.seen));
-            let done = event["event"] == "phase_finished" && event["phase"] == phase;
-            self.seen.push(event);
-            if done {
-                return;
-            }
-        }
-    }
-
     /// Sends `signal` and waits for the process to end; returns its status and every event it
     /// wrote.
     pub fn stop(self, signal: i32) -> (ExitStatus, Vec<Value>) {
