@@ -451,3 +451,18 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
         .collect::<Result<Vec<_>, &str>>()
         .map_err(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_short_name_is_the_version_number_alone() {
+        let oracle = DuckDbOracle {
+            binary: PathBuf::from("duckdb"),
+            version: "v1.5.6 (Variegata) 069cc9f9b5".to_string(),
+        };
+        assert_eq!(oracle.short_name(), "DuckDB 1.5.6");
+        assert_eq!(oracle.engine_name(), "DuckDB v1.5.6 (Variegata) 069cc9f9b5");
+    }
+}
