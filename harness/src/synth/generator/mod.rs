@@ -101,11 +101,12 @@ impl Size {
         let fixed = shape.masters + shape.infra;
         if shape.nodes <= fixed {
             return Err(format!(
-                "{} nodes is too few for scale {scale}: it has {} masters and {} infra nodes, so                  at least {} nodes",
+                "{} nodes is too few for scale {scale}: at least {} nodes (masters: {}, infra: {}, \
+                 and a worker)",
                 shape.nodes,
+                fixed + 1,
                 shape.masters,
                 shape.infra,
-                fixed + 1
             ));
         }
         let min_pods = shape.masters
@@ -113,7 +114,8 @@ impl Size {
             + shape.nodeless_pods;
         if shape.pods < min_pods {
             return Err(format!(
-                "{} pods is too few for scale {scale} with {} nodes: at least {min_pods} (one                  API server per master, one pod per other namespace and node, {} without a node)",
+                "{} pods is too few for scale {scale} with {} nodes: at least {min_pods} (one \
+                 API server per master, one pod per other namespace and node, {} without a node)",
                 shape.pods, shape.nodes, shape.nodeless_pods
             ));
         }
@@ -712,12 +714,14 @@ mod tests {
         // typical: 3 masters and 3 infra nodes; 25 namespaces; 4 pods without a node.
         let err = with(Some(6), None, None).check(Scale::Typical).unwrap_err();
         assert!(err.contains("at least 7 nodes"), "{err}");
+        assert!(!err.contains("  "), "one line of prose: {err}");
         assert_eq!(with(Some(7), None, None).check(Scale::Typical), Ok(()));
         // 3 API servers + max(24 namespaces, 47 nodes) + 4 = 54.
         let err = with(None, Some(53), None)
             .check(Scale::Typical)
             .unwrap_err();
         assert!(err.contains("at least 54"), "{err}");
+        assert!(!err.contains("  "), "one line of prose: {err}");
         assert_eq!(with(None, Some(54), None).check(Scale::Typical), Ok(()));
         let m = generate_sized(Scale::Typical, with(None, Some(54), Some(2)), 1).unwrap();
         assert_eq!(m.validate(), Ok(()));
