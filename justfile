@@ -89,13 +89,19 @@ trino-setup:
 nise-setup:
     testkit/nise/setup.sh
 
-# Time and peak memory of the release engine on a generated month, local Parquet to PostgreSQL,
-# against a yardstick, the same month on the local Trino, and the engine reading the month from
-# koku's on-prem PostgreSQL tables beside a plain COPY of them, measured in the same run (see
-# `ocp-harness bench --help`).
-bench scale="typical" rounds="5": trino-setup
+# `just bench [scale] [rounds] [flags]` runs, each round on the same generated month, the engine
+# to PostgreSQL and to a Parquet file, the DuckDB CLI on the reference query, the decode
+# yardstick and PostgreSQL's own COPY FROM of the rows (`ocp-harness bench --help`). Flags go to
+# `ocp-harness bench`: `--trino` adds the local Trino (installed here first), `--postgres-source`
+# the engine reading koku's on-prem tables, `--no-duckdb` leaves DuckDB out, `--nodes/--pods/--days
+# N` resize the scale (tiny, typical, large, xl). Figures in docs/performance.md.
+# Time and peak memory of the release engine on a generated month, side by side with DuckDB.
+bench scale="typical" rounds="5" *flags: oracle-setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case " {{flags}} " in *" --trino "*) just trino-setup ;; esac
     cargo build --release --locked -p ocp-engine -p ocp-harness-cli
-    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} --trino --postgres-source
+    {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} {{flags}}
 
 # Mutation testing of the engine's computing modules, with the tests .cargo/mutants.toml names:
 # `just mutants` mutates them all (hours on two cores: docs/testing.md), `just mutants --in-diff

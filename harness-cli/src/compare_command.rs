@@ -25,7 +25,7 @@ use ocp_harness::pipeline::{run_compare, CompareError, CompareRun};
 use ocp_harness::report::terminal;
 use ocp_harness::synth::Scale;
 
-use crate::generate::{run_generate, GenerateArgs};
+use crate::generate::{run_generate, GenerateArgs, SizeArgs};
 
 /// The dataset compared when no --config is given, generated when missing.
 const DEFAULT_DATA: &str = "data/typical";
@@ -284,7 +284,11 @@ fn default_config() -> Result<PathBuf, String> {
     let data = PathBuf::from(DEFAULT_DATA);
     let config = data.join("engine.toml");
     if !config.exists() {
-        run_generate(&GenerateArgs::seed_42(Scale::Typical, data))?;
+        run_generate(&GenerateArgs::seed_42(
+            Scale::Typical,
+            SizeArgs::default(),
+            data,
+        ))?;
     }
     Ok(config)
 }

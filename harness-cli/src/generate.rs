@@ -11,7 +11,7 @@ use ocp_engine::resolve::account_of_schema;
 use ocp_harness::koku_catalog::write_model_catalog;
 use ocp_harness::scenario::engine_config;
 use ocp_harness::synth::parquet_writer::REPORT_TYPES;
-use ocp_harness::synth::{generate, table_dir, write_cluster, ClusterModel, Scale};
+use ocp_harness::synth::{generate_sized, table_dir, write_cluster, ClusterModel, Scale, Size};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -20,14 +20,18 @@ pub struct GenerateArgs {
     /// pods, 30 days (September 2026), with pods that run only part of the month, a few pods
     /// without a node, node and namespace labels that change mid-day, claims in every
     /// namespace, shared, claimless and podless volumes, operator node roles and rows already
-    /// in reporting_ocp_nodes. large: 250 nodes, 5000 pods, 30 days, for benchmarks.
+    /// in reporting_ocp_nodes. large: 250 nodes, 5000 pods, 30 days, for benchmarks. xl: 1000
+    /// nodes, 140000 pods, 30 days (about 83 million hourly pod rows, 3 GB of Parquet), large's
+    /// shape otherwise. --nodes, --pods and --days size a cluster between them.
     #[arg(
         long,
         value_name = "SCALE",
-        value_parser = PossibleValuesParser::new(["tiny", "typical", "large"])
-            .map(|s| s.parse::<Scale>().expect("listed scale parses")),
+        value_parser = scale_parser(),
     )]
     pub scale: Scale,
+
+    #[command(flatten)]
+    pub size: SizeArgs,
 
     /// Random seed. The same scale and seed give exactly the same cluster (same source UUID,
     /// nodes, pods and usage) on every machine; change it for a different cluster.
@@ -62,12 +66,47 @@ pub struct GenerateArgs {
     pub account: Option<String>,
 }
 
+/// The scales `--scale` accepts.
+pub fn scale_parser() -> impl TypedValueParser<Value = Scale> {
+    PossibleValuesParser::new(["tiny", "typical", "large", "xl"])
+        .map(|s| s.parse::<Scale>().expect("listed scale parses"))
+}
+
+/// Knobs that size a cluster between the scales: the scale's shape with these replaced.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct SizeArgs {
+    /// Nodes instead of the scale's (it keeps its masters and infra nodes, so more than those).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub nodes: Option<u32>,
+
+    /// Pods instead of the scale's (at least one per node and namespace, plus the scale's
+    /// pods without a node).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub pods: Option<u32>,
+
+    /// Days of September 2026 instead of the scale's (1 to 30).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub days: Option<u32>,
+}
+
+impl SizeArgs {
+    /// The overrides as the generator takes them.
+    pub fn size(&self) -> Size {
+        Size {
+            nodes: self.nodes.map(|n| n as usize),
+            pods: self.pods.map(|n| n as usize),
+            days: self.days,
+        }
+    }
+}
+
 impl GenerateArgs {
-    /// Seed 42 of `scale` into `out`, replacing what a previous run wrote there: the cluster the
-    /// benches and the default `compare` use.
-    pub fn seed_42(scale: Scale, out: PathBuf) -> GenerateArgs {
+    /// Seed 42 of `scale` sized by `size` into `out`, replacing what a previous run wrote
+    /// there: the cluster the benches and the default `compare` use.
+    pub fn seed_42(scale: Scale, size: SizeArgs, out: PathBuf) -> GenerateArgs {
         GenerateArgs {
             scale,
+            size,
             seed: 42,
             out,
             overwrite: true,
@@ -81,7 +120,8 @@ impl GenerateArgs {
 /// Generates the cluster `args` describe into `args.out`; prints what it wrote.
 pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     let started = Instant::now();
-    let mut model = generate(args.scale, args.seed);
+    let size = args.size.size();
+    let mut model = generate_sized(args.scale, size, args.seed)?;
     if let Some(schema) = &args.schema {
         // The tenant's files are where koku puts them for that schema (spec §2), unless told.
         model.account = match &args.account {
@@ -117,7 +157,7 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), String> {
     let nodeless = model.pods.iter().filter(|p| p.node.is_empty()).count();
     println!(
         "Generated {} cluster (seed {}): {} nodes, {} namespaces, {} pods ({} without a node), {}..{}",
-        args.scale,
+        size.label(args.scale),
         args.seed,
         model.nodes.len(),
         model.namespaces.len(),

@@ -70,16 +70,24 @@ enum Command {
         DIR/engine.toml` run on it."
     )]
     IngestNise(IngestNiseArgs),
-    /// Time and peak memory of the release engine on a generated month, to PostgreSQL.
+    /// Time and peak memory of the release engine on a generated month, beside DuckDB.
     #[command(
         long_about = "Time and peak memory of the ocp-engine binary on a generated month, local \
-        Parquet to PostgreSQL. Generates the cluster into --data if it is not there, creates a \
-        fresh schema with koku's tables, then runs --rounds rounds of: decoding every Parquet \
-        file once on one thread (the yardstick), and `ocp-engine aggregate` writing to \
-        PostgreSQL. Prints medians per phase (from the engine's own report), end to end (the \
-        process's wall clock), peak RSS, and the engine/yardstick ratio, which is the figure to \
-        compare across machines. PostgreSQL: --postgres-url, else 127.0.0.1:5432 when it \
-        answers, else a throwaway cluster started from the machine's PostgreSQL binaries."
+        Parquet to PostgreSQL, side by side with DuckDB. Generates the cluster into --data if it \
+        is not there (--scale, resized by --nodes, --pods, --days), creates a fresh schema with \
+        koku's tables, then runs one warm-up round and --rounds rounds of, back to back on the \
+        same month: decoding every Parquet file once on one thread (the yardstick); `ocp-engine \
+        aggregate` writing to PostgreSQL; the engine writing the same rows to a Parquet file; \
+        the DuckDB CLI 1.5.6 running the reference query over the same files into a Parquet \
+        file (unless --no-duckdb; the two files must hold as many rows); and PostgreSQL's own \
+        binary COPY FROM STDIN of the rows the engine wrote into a scratch table (the write \
+        yardstick). Prints medians per phase (from the engine's own report), end to end (each \
+        process's wall clock), each process's own peak RSS, and the ratios: engine / yardstick, \
+        engine to file / DuckDB (time and memory), engine write phase / COPY FROM. With --trino \
+        and --postgres-source it adds the local Trino and the engine reading koku's on-prem \
+        tables. The summary also goes to --json. PostgreSQL: --postgres-url, else \
+        127.0.0.1:5432 when it answers, else a throwaway cluster started from the machine's \
+        PostgreSQL binaries."
     )]
     Bench(BenchArgs),
     /// Engine against an oracle on one dataset: the go/no-go report, its verdict as exit code.

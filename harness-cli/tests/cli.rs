@@ -28,19 +28,29 @@ fn help_names_the_commands() {
 #[test]
 fn each_command_explains_its_choices() {
     let generate = stdout(&["generate", "--help"]);
-    for scale in ["tiny", "typical", "large"] {
+    for words in [
+        "tiny", "typical", "large", "xl", "--nodes", "--pods", "--days",
+    ] {
         assert!(
-            generate.contains(scale),
-            "generate --help lacks {scale}:\n{generate}"
+            generate.contains(words),
+            "generate --help lacks {words}:\n{generate}"
         );
     }
     let bench = stdout(&["bench", "--help"]);
-    assert!(
-        bench.contains("--trino")
-            && bench.contains("yardstick")
-            && bench.contains("--postgres-source"),
-        "{bench}"
-    );
+    for words in [
+        "--trino",
+        "yardstick",
+        "--postgres-source",
+        "--no-duckdb",
+        "DuckDB",
+        "COPY FROM",
+        "--nodes",
+    ] {
+        assert!(
+            bench.contains(words),
+            "bench --help lacks {words}:\n{bench}"
+        );
+    }
     let load = stdout(&["load-onprem", "--help"]);
     for words in ["usage_start", "--schema", "ocp-engine aggregate --input"] {
         assert!(
@@ -61,6 +71,36 @@ fn each_command_explains_its_choices() {
             compare.contains(words),
             "compare --help lacks {words:?}:\n{compare}"
         );
+    }
+}
+
+#[test]
+fn generate_sizes_a_cluster_between_the_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sized");
+    let out = out.to_str().unwrap();
+    let sized = [
+        "generate", "--scale", "tiny", "--nodes", "4", "--pods", "20", "--days", "2", "--out", out,
+    ];
+    let text = stdout(&sized);
+    assert!(
+        text.contains("tiny-4nodes-20pods-2days cluster (seed 42): 4 nodes, 4 namespaces, 20 pods")
+            && text.contains("2026-09-01..2026-09-02"),
+        "{text}"
+    );
+    // Too few nodes for tiny's master and infra node: the generator's reason.
+    let output = harness(&["generate", "--scale", "tiny", "--nodes", "2", "--out", out]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("at least 3 nodes"),
+        "{output:?}"
+    );
+    // Days outside September and a zero count are refused before anything runs.
+    for bad in [["--days", "31"], ["--pods", "0"]] {
+        let mut args = vec!["generate", "--scale", "tiny", "--out", out];
+        args.extend(bad);
+        let output = harness(&args);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {output:?}");
     }
 }
 

@@ -21,10 +21,22 @@
 //! engine reading those tables (`--input postgresql://…`, writing to the same schema) and a
 //! PostgreSQL yardstick: one plain binary `COPY (SELECT * …) TO STDOUT` per table of the same
 //! rows (the source's month), read and dropped ([`copy_out_month`]).
+//!
+//! Side by side with DuckDB, each round also runs, on the same month: the engine writing its
+//! rows to a Parquet file (`--out FILE.parquet`) and the pinned DuckDB CLI running the reference
+//! query over the same Parquet files, its rows copied to a Parquet file (the embedded oracle's
+//! own script, [`crate::oracle::duckdb::script`]); both children's wall clocks and their own peak
+//! resident memory ([`crate::child_peak_memory`]). Once per bench the two files must hold as many
+//! rows. A PostgreSQL write yardstick completes the round: a binary `COPY … FROM STDIN` of the
+//! rows the engine wrote (taken once with `COPY … TO STDOUT`) into a scratch table `LIKE` the
+//! summary table, emptied before each round ([`CopyIn`]).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::child_peak_memory::MeasuredChild;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
@@ -81,10 +93,57 @@ pub struct Round {
     pub yardstick: Duration,
     pub engine_wall: Duration,
     pub engine: EngineReport,
+    /// The engine writing the same rows to a Parquet file.
+    pub engine_file: ChildRound,
+    /// DuckDB writing the reference query's rows to a Parquet file, when benched.
+    pub duckdb: Option<ChildRound>,
+    /// PostgreSQL's own binary COPY FROM of the rows the engine wrote.
+    pub copy_in: Duration,
     /// The same month on the local Trino, when benched.
     pub trino: Option<TrinoRound>,
     /// The engine reading koku's on-prem tables, when benched.
     pub postgres_source: Option<PostgresSourceRound>,
+}
+
+/// A child process's wall clock and its own peak resident memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildRound {
+    pub wall: Duration,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// The engine writing to a Parquet file, over the rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineFileFigures {
+    /// The engine process, start to exit (seconds).
+    pub wall_seconds: Spread,
+    /// Its highest peak resident memory over the rounds (bytes).
+    pub peak_rss_bytes: u64,
+}
+
+/// DuckDB over the rounds, beside the engine writing to a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuckDbFigures {
+    /// `DuckDB <version>`.
+    pub cli: String,
+    /// The CLI process, start to exit: the script's views, koku's node step and the reference
+    /// query copied to a Parquet file (seconds).
+    pub wall_seconds: Spread,
+    /// Its highest peak resident memory over the rounds (bytes).
+    pub peak_rss_bytes: u64,
+    /// Median engine-to-file wall clock over DuckDB's median.
+    pub engine_over_duckdb_time: f64,
+    /// The engine's peak resident memory (to file) over DuckDB's.
+    pub engine_over_duckdb_memory: f64,
+}
+
+/// The PostgreSQL write yardstick over the rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyInFigures {
+    /// PostgreSQL's binary COPY FROM STDIN of the rows the engine wrote (seconds).
+    pub seconds: Spread,
+    /// The engine's median write phase over the median COPY.
+    pub write_over_copy: f64,
 }
 
 /// One round of the PostgreSQL source.
@@ -162,6 +221,12 @@ pub struct BenchSummary {
     pub trino: Option<TrinoFigures>,
     /// The engine reading koku's on-prem tables, when benched.
     pub postgres_source: Option<PostgresSourceFigures>,
+    /// The engine writing the rows to a Parquet file instead of PostgreSQL.
+    pub engine_file: EngineFileFigures,
+    /// DuckDB on the same month, when benched.
+    pub duckdb: Option<DuckDbFigures>,
+    /// PostgreSQL's own COPY of the rows, the write phase's yardstick.
+    pub copy_in: CopyInFigures,
 }
 
 /// The Parquet files under `root` (recursively), sorted, with their total size.
@@ -214,14 +279,28 @@ pub struct EngineInvocation<'a> {
     pub input: Option<&'a str>,
     pub postgres_url: &'a str,
     pub schema: &'a str,
+    /// `--out`: the rows to this file instead of PostgreSQL.
+    pub out: Option<&'a Path>,
     pub report_json: &'a Path,
 }
 
+/// How one engine process went.
+#[derive(Debug, Clone)]
+pub struct EngineRun {
+    /// Start to exit.
+    pub wall: Duration,
+    /// The process's own peak resident memory, sampled from outside
+    /// ([`crate::child_peak_memory`]); else the engine's own report's.
+    pub peak_rss_bytes: Option<u64>,
+    pub report: EngineReport,
+}
+
 impl EngineInvocation<'_> {
-    /// Runs `ocp-engine aggregate` to PostgreSQL; returns its wall clock and its JSON report.
-    pub fn run(&self) -> Result<(Duration, EngineReport), String> {
-        let started = Instant::now();
-        let output = Command::new(self.binary)
+    /// Runs `ocp-engine aggregate` (to PostgreSQL, or to `out`); returns its wall clock, its
+    /// own peak memory and its JSON report.
+    pub fn run(&self) -> Result<EngineRun, String> {
+        let mut command = Command::new(self.binary);
+        command
             .args(["aggregate", "--quiet", "--config"])
             .arg(self.config)
             .args(
@@ -229,41 +308,201 @@ impl EngineInvocation<'_> {
                     .map(|input| ["--input", input])
                     .into_iter()
                     .flatten(),
-            )
-            .args(["--postgres-url", self.postgres_url, "--schema", self.schema])
+            );
+        match self.out {
+            Some(out) => command.arg("--out").arg(out),
+            None => command.args(["--postgres-url", self.postgres_url, "--schema", self.schema]),
+        };
+        command
             .arg("--report-json")
             .arg(self.report_json)
-            .output()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = MeasuredChild::spawn(&mut command)
             .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
-        let wall = started.elapsed();
-        if !output.status.success() {
+        let stderr = child.take_stderr().map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        });
+        let run = child
+            .wait()
+            .map_err(|e| format!("cannot wait for {}: {e}", self.binary.display()))?;
+        let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+        if !run.status.success() {
             return Err(format!(
                 "{} failed ({}): {}",
                 self.binary.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
+                run.status,
+                stderr.trim()
             ));
         }
         let text = std::fs::read_to_string(self.report_json)
             .map_err(|e| format!("cannot read {}: {e}", self.report_json.display()))?;
-        let report = serde_json::from_str(&text).map_err(|e| {
+        let report: EngineReport = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{} is not the engine's report: {e}",
                 self.report_json.display()
             )
         })?;
-        Ok((wall, report))
+        Ok(EngineRun {
+            wall: run.elapsed,
+            peak_rss_bytes: run.peak_rss_bytes.or(report.peak_rss_bytes),
+            report,
+        })
+    }
+}
+
+/// The number of rows of a Parquet file, from its footer.
+pub fn parquet_rows(path: &Path) -> Result<u64, String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    u64::try_from(reader.metadata().file_metadata().num_rows())
+        .map_err(|_| format!("{} has a negative row count", path.display()))
+}
+
+/// Whether DuckDB's output holds as many rows as the engine's file; the error says both.
+pub fn check_same_rows(engine_rows: u64, duckdb_rows: u64) -> Result<(), String> {
+    if engine_rows == duckdb_rows {
+        Ok(())
+    } else {
+        Err(format!(
+            "DuckDB wrote {duckdb_rows} rows and the engine {engine_rows} for the same month: \
+             the side-by-side is not comparing the same work (run `ocp-harness compare` on the \
+             month to see which rows differ)"
+        ))
+    }
+}
+
+/// `numerator / denominator`, the way the summary's ratios are taken.
+pub fn ratio(numerator: f64, denominator: f64) -> f64 {
+    numerator / denominator
+}
+
+/// The PostgreSQL write yardstick: the rows of a summary table, taken once in PostgreSQL's
+/// binary COPY format into a file, copied back each round into a scratch table `LIKE` it.
+pub struct CopyIn {
+    schema: String,
+    scratch: String,
+    file: PathBuf,
+    /// Bytes of the binary COPY data.
+    pub bytes: u64,
+}
+
+impl CopyIn {
+    /// Copies every row of `schema.table` out to `file` (binary COPY), and creates
+    /// `schema.scratch` `LIKE` the table (`INCLUDING ALL`: defaults, constraints, indexes),
+    /// replacing any previous one.
+    pub async fn prepare(
+        client: &tokio_postgres::Client,
+        schema: &str,
+        table: &str,
+        scratch: &str,
+        file: &Path,
+    ) -> Result<CopyIn, String> {
+        use futures::TryStreamExt;
+        use ocp_engine::postgres::{describe, quote_ident};
+        use std::io::Write;
+        let (qschema, qtable, qscratch) = (
+            quote_ident(schema),
+            quote_ident(table),
+            quote_ident(scratch),
+        );
+        let copy = format!("COPY (SELECT * FROM {qschema}.{qtable}) TO STDOUT (FORMAT binary)");
+        let stream = client
+            .copy_out(&copy)
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?;
+        let mut stream = std::pin::pin!(stream);
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(file)
+                .map_err(|e| format!("cannot create {}: {e}", file.display()))?,
+        );
+        let mut bytes = 0;
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?
+        {
+            bytes += chunk.len() as u64;
+            out.write_all(&chunk)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        }
+        out.flush()
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        let create = format!(
+            "DROP TABLE IF EXISTS {qschema}.{qscratch}; \
+             CREATE TABLE {qschema}.{qscratch} (LIKE {qschema}.{qtable} INCLUDING ALL)"
+        );
+        client
+            .batch_execute(&create)
+            .await
+            .map_err(|e| format!("{create}: {}", describe(&e)))?;
+        Ok(CopyIn {
+            schema: qschema,
+            scratch: qscratch,
+            file: file.to_path_buf(),
+            bytes,
+        })
+    }
+
+    /// Empties the scratch table (not timed), then times PostgreSQL's `COPY … FROM STDIN
+    /// (FORMAT binary)` of the rows, read from the file in 1 MiB chunks, until the server
+    /// answers that it has them all.
+    pub async fn run(&self, client: &tokio_postgres::Client) -> Result<Duration, String> {
+        use futures::SinkExt;
+        use ocp_engine::postgres::describe;
+        let table = format!("{}.{}", self.schema, self.scratch);
+        client
+            .batch_execute(&format!("TRUNCATE {table}"))
+            .await
+            .map_err(|e| format!("TRUNCATE {table}: {}", describe(&e)))?;
+        let mut file = std::fs::File::open(&self.file)
+            .map_err(|e| format!("cannot open {}: {e}", self.file.display()))?;
+        let copy = format!("COPY {table} FROM STDIN (FORMAT binary)");
+        let started = Instant::now();
+        let sink = client
+            .copy_in(&copy)
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?;
+        let mut sink = std::pin::pin!(sink);
+        loop {
+            let mut chunk = vec![0u8; 1 << 20];
+            let read = file
+                .read(&mut chunk)
+                .map_err(|e| format!("cannot read {}: {e}", self.file.display()))?;
+            if read == 0 {
+                break;
+            }
+            chunk.truncate(read);
+            sink.send(bytes::Bytes::from(chunk))
+                .await
+                .map_err(|e| format!("{copy}: {}", describe(&e)))?;
+        }
+        sink.as_mut()
+            .finish()
+            .await
+            .map_err(|e| format!("{copy}: {}", describe(&e)))?;
+        Ok(started.elapsed())
     }
 }
 
 /// Sums up the rounds. `rounds` must not be empty; `trino` is what the Trino bench adds when
-/// every round ran Trino: (server, startup seconds, server peak RSS).
+/// every round ran Trino: (server, startup seconds, server peak RSS); `duckdb_cli` names the
+/// DuckDB CLI when the rounds ran it.
 pub fn summarise(
     scale: &str,
     machine: String,
     files: (usize, u64),
     rounds: &[Round],
     trino: Option<(String, f64, Option<u64>)>,
+    duckdb_cli: Option<String>,
 ) -> BenchSummary {
     let seconds = |f: &dyn Fn(&Round) -> f64| -> Spread {
         Spread::of(&rounds.iter().map(f).collect::<Vec<_>>()).expect("at least one round")
@@ -305,8 +544,20 @@ pub fn summarise(
         .find(|(name, _)| name == "read")
         .map(|(_, spread)| spread.median);
     let postgres_source = summarise_postgres_source(rounds, parquet_read);
+    let write_median = phase_seconds
+        .iter()
+        .find(|(name, _)| name == "write")
+        .map_or(0.0, |(_, spread)| spread.median);
+    let (engine_file, duckdb) = summarise_side_by_side(rounds, duckdb_cli);
+    let copy_in_seconds = seconds(&|r| r.copy_in.as_secs_f64());
     BenchSummary {
         postgres_source,
+        engine_file,
+        duckdb,
+        copy_in: CopyInFigures {
+            write_over_copy: ratio(write_median, copy_in_seconds.median),
+            seconds: copy_in_seconds,
+        },
         scale: scale.to_string(),
         machine,
         rounds: rounds.len(),
@@ -337,6 +588,48 @@ pub fn summarise(
             })
         }),
     }
+}
+
+/// The engine-to-file figures, and DuckDB's beside them when `cli` is given and every round ran
+/// it. A peak that no round could sample counts as 0.
+fn summarise_side_by_side(
+    rounds: &[Round],
+    cli: Option<String>,
+) -> (EngineFileFigures, Option<DuckDbFigures>) {
+    let figures = |runs: &[ChildRound]| {
+        let wall = Spread::of(
+            &runs
+                .iter()
+                .map(|r| r.wall.as_secs_f64())
+                .collect::<Vec<_>>(),
+        );
+        let peak = runs
+            .iter()
+            .filter_map(|r| r.peak_rss_bytes)
+            .max()
+            .unwrap_or(0);
+        wall.map(|wall| (wall, peak))
+    };
+    let files: Vec<ChildRound> = rounds.iter().map(|r| r.engine_file).collect();
+    let (file_wall, file_peak) = figures(&files).expect("at least one round");
+    let duckdb = cli.and_then(|cli| {
+        let runs: Vec<ChildRound> = rounds.iter().map(|r| r.duckdb).collect::<Option<_>>()?;
+        let (wall, peak) = figures(&runs)?;
+        Some(DuckDbFigures {
+            cli,
+            engine_over_duckdb_time: ratio(file_wall.median, wall.median),
+            engine_over_duckdb_memory: ratio(file_peak as f64, peak as f64),
+            wall_seconds: wall,
+            peak_rss_bytes: peak,
+        })
+    });
+    (
+        EngineFileFigures {
+            wall_seconds: file_wall,
+            peak_rss_bytes: file_peak,
+        },
+        duckdb,
+    )
 }
 
 /// The PostgreSQL source's figures, when every round ran it.
@@ -447,12 +740,12 @@ pub fn render(summary: &BenchSummary) -> String {
     ));
     out.push_str(&format!("machine: {}\n\n", summary.machine));
     out.push_str(&format!(
-        "{:<28} {:>9} {:>9} {:>9} {:>12}\n",
+        "{:<32} {:>9} {:>9} {:>9} {:>12}\n",
         "seconds", "median", "min", "max", "peak RSS"
     ));
     let line = |name: &str, s: &Spread, rss: Option<u64>| {
         format!(
-            "{:<28} {:>9.3} {:>9.3} {:>9.3} {:>12}\n",
+            "{:<32} {:>9.3} {:>9.3} {:>9.3} {:>12}\n",
             name,
             s.median,
             s.min,
@@ -475,6 +768,23 @@ pub fn render(summary: &BenchSummary) -> String {
     out.push_str(&line(
         "yardstick: decode all files",
         &summary.yardstick_seconds,
+        None,
+    ));
+    out.push_str(&line(
+        "engine to a Parquet file",
+        &summary.engine_file.wall_seconds,
+        Some(summary.engine_file.peak_rss_bytes),
+    ));
+    if let Some(duckdb) = &summary.duckdb {
+        out.push_str(&line(
+            &format!("{}: query to Parquet", duckdb.cli),
+            &duckdb.wall_seconds,
+            Some(duckdb.peak_rss_bytes),
+        ));
+    }
+    out.push_str(&line(
+        "copy-in: PostgreSQL COPY FROM",
+        &summary.copy_in.seconds,
         None,
     ));
     if let Some(trino) = &summary.trino {
@@ -506,6 +816,16 @@ pub fn render(summary: &BenchSummary) -> String {
         "\nengine / yardstick (medians): {:.2}\n",
         summary.engine_over_yardstick
     ));
+    if let Some(duckdb) = &summary.duckdb {
+        out.push_str(&format!(
+            "engine to file / {} (medians): time {:.3}, peak memory {:.3}\n",
+            duckdb.cli, duckdb.engine_over_duckdb_time, duckdb.engine_over_duckdb_memory
+        ));
+    }
+    out.push_str(&format!(
+        "engine write phase / PostgreSQL COPY FROM (medians): {:.2}\n",
+        summary.copy_in.write_over_copy
+    ));
     if let Some(pg) = &summary.postgres_source {
         out.push_str(&format!(
             "PostgreSQL read / COPY yardstick (medians): {:.2}\n\
@@ -533,5 +853,113 @@ mod tests {
         let even = Spread::of(&[4.0, 1.0, 3.0, 2.0]).unwrap();
         assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
         assert!(Spread::of(&[]).is_none());
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// A round whose engine wrote in `write` s, to file in `file` s with `file_peak` bytes,
+    /// DuckDB (when given) in (s, bytes), COPY FROM in `copy_in` s.
+    fn round(write: f64, file: (f64, u64), duckdb: Option<(f64, u64)>, copy_in: f64) -> Round {
+        let child = |(wall, peak): (f64, u64)| ChildRound {
+            wall: secs(wall),
+            peak_rss_bytes: Some(peak),
+        };
+        Round {
+            yardstick: secs(0.1),
+            engine_wall: secs(1.0),
+            engine: EngineReport {
+                rows_per_data_source: serde_json::Map::new(),
+                phases: vec![
+                    EnginePhase {
+                        name: "read".into(),
+                        seconds: 0.2,
+                        peak_rss_bytes: Some(10),
+                    },
+                    EnginePhase {
+                        name: "write".into(),
+                        seconds: write,
+                        peak_rss_bytes: Some(20),
+                    },
+                ],
+                peak_rss_bytes: Some(20),
+            },
+            engine_file: child(file),
+            duckdb: duckdb.map(child),
+            copy_in: secs(copy_in),
+            trino: None,
+            postgres_source: None,
+        }
+    }
+
+    fn summary(rounds: &[Round], cli: Option<&str>) -> BenchSummary {
+        summarise(
+            "typical",
+            "test".into(),
+            (1, 1),
+            rounds,
+            None,
+            cli.map(str::to_string),
+        )
+    }
+
+    #[test]
+    fn the_side_by_side_ratios_are_the_engines_medians_over_the_others() {
+        let rounds = [
+            round(0.6, (1.0, 100), Some((4.0, 400)), 0.2),
+            round(0.9, (3.0, 300), Some((2.0, 1000)), 0.3),
+            round(0.3, (2.0, 200), Some((8.0, 500)), 0.1),
+        ];
+        let s = summary(&rounds, Some("DuckDB 1.5.6"));
+        assert_eq!(s.engine_file.wall_seconds.median, 2.0);
+        assert_eq!(s.engine_file.peak_rss_bytes, 300);
+        let duckdb = s.duckdb.as_ref().expect("DuckDB ran every round");
+        assert_eq!(duckdb.cli, "DuckDB 1.5.6");
+        assert_eq!(
+            (duckdb.wall_seconds.median, duckdb.peak_rss_bytes),
+            (4.0, 1000)
+        );
+        // Engine over DuckDB: 2.0 / 4.0 s, 300 / 1000 bytes (peaks, not medians).
+        assert_eq!(duckdb.engine_over_duckdb_time, 0.5);
+        assert_eq!(duckdb.engine_over_duckdb_memory, 0.3);
+        // Write phase median 0.6 over COPY median 0.2.
+        assert_eq!(s.copy_in.seconds.median, 0.2);
+        assert!((s.copy_in.write_over_copy - 3.0).abs() < 1e-12);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["duckdb"]["cli"], "DuckDB 1.5.6");
+        assert_eq!(json["engine_file"]["peak_rss_bytes"], 300);
+        assert_eq!(json["copy_in"]["seconds"]["median"], 0.2);
+        let text = render(&s);
+        for words in [
+            "engine to a Parquet file",
+            "DuckDB 1.5.6: query to Parquet",
+            "copy-in",
+            "time 0.500, peak memory 0.300",
+            "COPY FROM (medians): 3.00",
+        ] {
+            assert!(text.contains(words), "{words:?} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn duckdb_is_left_out_when_it_did_not_run_every_round() {
+        let rounds = [
+            round(0.6, (1.0, 100), Some((4.0, 400)), 0.2),
+            round(0.6, (1.0, 100), None, 0.2),
+        ];
+        assert!(summary(&rounds, Some("DuckDB 1.5.6")).duckdb.is_none());
+        let rounds = [round(0.6, (1.0, 100), None, 0.2)];
+        let s = summary(&rounds, None);
+        assert!(s.duckdb.is_none());
+        assert!(serde_json::to_value(&s).unwrap()["duckdb"].is_null());
+        assert!(!render(&s).contains("DuckDB"));
+    }
+
+    #[test]
+    fn differing_row_counts_fail_with_both_counts() {
+        assert_eq!(check_same_rows(15_476, 15_476), Ok(()));
+        let err = check_same_rows(15_476, 15_475).unwrap_err();
+        assert!(err.contains("15475") && err.contains("15476"), "{err}");
     }
 }

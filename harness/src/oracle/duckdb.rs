@@ -90,6 +90,38 @@ impl DuckDbOracle {
     fn engine_name(&self) -> String {
         format!("DuckDB {}", self.version)
     }
+
+    /// `DuckDB <version>`, e.g. `DuckDB 1.5.6` (the number alone, without the CLI's `v`,
+    /// codename and commit).
+    pub fn short_name(&self) -> String {
+        let number = self.version.split_whitespace().next().unwrap_or_default();
+        format!("DuckDB {}", number.trim_start_matches('v'))
+    }
+
+    /// Writes into `dir` the script of one run for `query` ([`script`]) whose rows go to the
+    /// Parquet file `result`; returns the script's path. Run it, as many times as wanted, with
+    /// [`DuckDbOracle::run_timed`]: the benchmark times DuckDB this way, the rows not read back.
+    pub fn write_script(
+        &self,
+        query: &QueryParams,
+        dir: &Path,
+        result: &Path,
+    ) -> Result<PathBuf, OracleError> {
+        let text = script(query, result)?;
+        let path = dir.join("script.sql");
+        std::fs::write(&path, text).map_err(|source| OracleError::Io {
+            action: "write",
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    }
+
+    /// Runs `script` (from [`DuckDbOracle::write_script`]) with the CLI in `dir`: the child's
+    /// wall clock and its own peak resident memory.
+    pub fn run_timed(&self, dir: &Path, script: &Path) -> Result<ChildStats, OracleError> {
+        self.run_script(dir, script)
+    }
 }
 
 impl Oracle for DuckDbOracle {
@@ -212,9 +244,12 @@ fn nodes_script(query: &QueryParams, result: &Path) -> Result<String, OracleErro
 }
 
 /// How the child process went.
-struct ChildStats {
-    elapsed: Duration,
-    peak_rss_bytes: Option<u64>,
+#[derive(Debug, Clone, Copy)]
+pub struct ChildStats {
+    /// Wall clock from just before the spawn to the exit.
+    pub elapsed: Duration,
+    /// The child's own peak resident set size ([`crate::child_peak_memory`]).
+    pub peak_rss_bytes: Option<u64>,
 }
 
 impl DuckDbOracle {
@@ -415,4 +450,19 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
         })
         .collect::<Result<Vec<_>, &str>>()
         .map_err(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_short_name_is_the_version_number_alone() {
+        let oracle = DuckDbOracle {
+            binary: PathBuf::from("duckdb"),
+            version: "v1.5.6 (Variegata) 069cc9f9b5".to_string(),
+        };
+        assert_eq!(oracle.short_name(), "DuckDB 1.5.6");
+        assert_eq!(oracle.engine_name(), "DuckDB v1.5.6 (Variegata) 069cc9f9b5");
+    }
 }

@@ -18,7 +18,7 @@ pub mod strategy;
 
 use std::path::PathBuf;
 
-pub use generator::{generate, Scale};
+pub use generator::{generate, generate_sized, Scale, Size};
 pub use koku_tables::{
     koku_tables, koku_tables_for_day, KokuTables, NamespaceLabelsDailyRow,
     NamespaceLabelsHourlyRow, NodeLabelsDailyRow, NodeLabelsHourlyRow, PodUsageDailyRow,

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray};
@@ -584,17 +585,53 @@ pub fn write_table<R: KokuRow>(
 /// root), day by day so memory stays bounded: pod usage hourly and daily always, storage usage
 /// only when the model has volumes (a day without storage rows gets no storage file), node-label
 /// and namespace-label tables only when `write_node_labels` / `write_namespace_labels` is set.
+/// Days are written in parallel, one per core, each from its own [`koku_tables_for_day`]: at
+/// most one day's rows per core are in memory, and every file is the same whatever the order.
 /// Returns the files and rows written per table, in the order of [`WrittenCluster`].
 pub fn write_cluster(model: &ClusterModel, root: &Path) -> Result<WrittenCluster> {
     model.validate().map_err(SynthError::InvalidModel)?;
+    let days = model.num_days();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(days as usize);
+    let next = AtomicU32::new(0);
+    let failed = AtomicBool::new(false);
+    let per_worker: Vec<Result<Vec<Vec<WrittenTable>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut written = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let day = next.fetch_add(1, Ordering::Relaxed);
+                        if day >= days {
+                            break;
+                        }
+                        match write_day(model, root, &koku_tables_for_day(model, day)) {
+                            Ok(tables) => written.push(tables),
+                            Err(error) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(error);
+                            }
+                        }
+                    }
+                    Ok(written)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a day's writer panicked"))
+            .collect()
+    });
     let mut totals: Vec<WrittenTable> = Vec::new();
-    for day in 0..model.num_days() {
-        let written = write_day(model, root, &koku_tables_for_day(model, day))?;
-        if totals.is_empty() {
-            totals = written;
-        } else {
-            for (total, w) in totals.iter_mut().zip(&written) {
-                total.add(w);
+    for written in per_worker {
+        for day in written? {
+            if totals.is_empty() {
+                totals = day;
+            } else {
+                for (total, w) in totals.iter_mut().zip(&day) {
+                    total.add(w);
+                }
             }
         }
     }

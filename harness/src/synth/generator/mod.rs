@@ -30,11 +30,15 @@ pub enum Scale {
     /// 250 nodes, 100 namespaces, 5000 pods, 2026-09-01..30, same shape as `Typical` with 6
     /// shared, 10 claimless and 5 podless volumes and 20 operator roles.
     Large,
+    /// 1,000 nodes, 100 namespaces, 140,000 pods, 2026-09-01..30 (about 83 million hourly pod
+    /// rows), otherwise the shape of `Large`: for benchmarks at the size of koku's biggest
+    /// clusters. Written day by day, never the whole month in memory.
+    Xl,
 }
 
 impl Scale {
     /// All scales, smallest first.
-    pub const ALL: [Scale; 3] = [Scale::Tiny, Scale::Typical, Scale::Large];
+    pub const ALL: [Scale; 4] = [Scale::Tiny, Scale::Typical, Scale::Large, Scale::Xl];
 
     /// The lower-case name used on the command line.
     pub fn name(self) -> &'static str {
@@ -42,7 +46,91 @@ impl Scale {
             Scale::Tiny => "tiny",
             Scale::Typical => "typical",
             Scale::Large => "large",
+            Scale::Xl => "xl",
         }
+    }
+
+    /// The scale's nodes, pods and days, before any [`Size`] override.
+    pub fn size(self) -> (usize, usize, u32) {
+        let shape = shape(self);
+        (shape.nodes, shape.pods, shape.days)
+    }
+}
+
+/// A cluster sized between the scales: a [`Scale`]'s shape with its number of nodes, pods or
+/// days replaced (`None` keeps the scale's). Everything else (masters, infra nodes, namespaces,
+/// nodeless pods, volumes, roles) stays the scale's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Size {
+    pub nodes: Option<usize>,
+    pub pods: Option<usize>,
+    pub days: Option<u32>,
+}
+
+impl Size {
+    /// Whether nothing is overridden (the scale as it is).
+    pub fn is_default(&self) -> bool {
+        *self == Size::default()
+    }
+
+    /// A name for the scale with these overrides: the scale's name alone when nothing is
+    /// overridden, else e.g. `large-300nodes-30days` (used for folder and report names).
+    pub fn label(&self, scale: Scale) -> String {
+        let mut label = scale.name().to_string();
+        if let Some(nodes) = self.nodes {
+            label.push_str(&format!("-{nodes}nodes"));
+        }
+        if let Some(pods) = self.pods {
+            label.push_str(&format!("-{pods}pods"));
+        }
+        if let Some(days) = self.days {
+            label.push_str(&format!("-{days}days"));
+        }
+        label
+    }
+
+    /// The scale's shape with these overrides, or why the generator cannot build it: at least
+    /// one worker beside the scale's masters and infra nodes; enough pods for the masters' API
+    /// servers, one pod per other namespace and per non-master node, and the nodeless pods; days
+    /// within September (1..=30).
+    fn shape(&self, scale: Scale) -> Result<Shape, String> {
+        let mut shape = shape(scale);
+        shape.nodes = self.nodes.unwrap_or(shape.nodes);
+        shape.pods = self.pods.unwrap_or(shape.pods);
+        shape.days = self.days.unwrap_or(shape.days);
+        let fixed = shape.masters + shape.infra;
+        if shape.nodes <= fixed {
+            return Err(format!(
+                "{} nodes is too few for scale {scale}: at least {} nodes (masters: {}, infra: {}, \
+                 and a worker)",
+                shape.nodes,
+                fixed + 1,
+                shape.masters,
+                shape.infra,
+            ));
+        }
+        let min_pods = shape.masters
+            + (shape.namespaces - 1).max(shape.nodes - shape.masters)
+            + shape.nodeless_pods;
+        if shape.pods < min_pods {
+            return Err(format!(
+                "{} pods is too few for scale {scale} with {} nodes: at least {min_pods} (one \
+                 API server per master, one pod per other namespace and node, {} without a node)",
+                shape.pods, shape.nodes, shape.nodeless_pods
+            ));
+        }
+        if !(1..=30).contains(&shape.days) {
+            return Err(format!(
+                "{} days is not 1..=30 (the cluster runs in September 2026)",
+                shape.days
+            ));
+        }
+        Ok(shape)
+    }
+
+    /// Checks these overrides against `scale` (see [`generate_sized`]).
+    pub fn check(&self, scale: Scale) -> Result<(), String> {
+        self.shape(scale).map(|_| ())
     }
 }
 
@@ -60,7 +148,7 @@ impl FromStr for Scale {
         Scale::ALL
             .into_iter()
             .find(|scale| scale.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown scale '{s}' (expected tiny, typical or large)"))
+            .ok_or_else(|| format!("unknown scale '{s}' (expected tiny, typical, large or xl)"))
     }
 }
 
@@ -140,6 +228,11 @@ fn shape(scale: Scale) -> Shape {
                 existing_nodes: true,
             },
         },
+        Scale::Xl => Shape {
+            nodes: 1000,
+            pods: 140_000,
+            ..shape(Scale::Large)
+        },
     }
 }
 
@@ -202,12 +295,21 @@ fn kv(k: &str, v: &str) -> (String, String) {
 /// volumes bound by claims in two namespaces; claimless and podless volumes report every hour;
 /// operator roles go to workers and include `control-plane` and `""`.
 pub fn generate(scale: Scale, seed: u64) -> ClusterModel {
-    let shape = shape(scale);
+    generate_sized(scale, Size::default(), seed).expect("a scale's own shape is valid")
+}
+
+/// [`generate`] with the scale's nodes, pods or days replaced by `size`'s; an error says why
+/// the overrides do not fit the scale ([`Size::check`]). With no override the model is exactly
+/// [`generate`]'s; with one, the cluster id and alias name the size (`synthetic-large-42` becomes
+/// e.g. `synthetic-large-300nodes-42`).
+pub fn generate_sized(scale: Scale, size: Size, seed: u64) -> Result<ClusterModel, String> {
+    let shape = size.shape(scale)?;
+    let label = size.label(scale);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut model = ClusterModel::empty(2026, 9, 1, shape.days);
     model.source_uuid = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
-    model.cluster_id = format!("synthetic-{scale}-{seed}");
-    model.cluster_alias = format!("Synthetic {scale} cluster (seed {seed})");
+    model.cluster_id = format!("synthetic-{label}-{seed}");
+    model.cluster_alias = format!("Synthetic {label} cluster (seed {seed})");
     model.enabled_tag_keys = vec!["app".into(), "environment".into(), "team".into()];
     let hours = model.num_hours();
 
@@ -449,7 +551,7 @@ pub fn generate(scale: Scale, seed: u64) -> ClusterModel {
     add_operator_roles(&mut model, &workers, &shape.extras, &mut extras_rng);
     add_existing_nodes(&mut model, masters[0], infra[0], &shape.extras);
     debug_assert_eq!(model.validate(), Ok(()));
-    model
+    Ok(model)
 }
 
 /// Mixed into the seed of the stream that draws volumes and roles (see [`generate`]).
@@ -555,7 +657,80 @@ mod tests {
         assert!("huge"
             .parse::<Scale>()
             .unwrap_err()
-            .contains("tiny, typical or large"));
+            .contains("tiny, typical, large or xl"));
+        assert_eq!("XL".parse::<Scale>(), Ok(Scale::Xl));
+    }
+
+    #[test]
+    fn xl_is_large_with_more_nodes_and_pods() {
+        assert_eq!(Scale::Xl.size(), (1000, 140_000, 30));
+        let (xl, large) = (shape(Scale::Xl), shape(Scale::Large));
+        assert_eq!(
+            (xl.masters, xl.infra, xl.namespaces, xl.nodeless_pods),
+            (
+                large.masters,
+                large.infra,
+                large.namespaces,
+                large.nodeless_pods
+            )
+        );
+        assert_eq!(xl.extras.operator_roles, large.extras.operator_roles);
+        assert_eq!(xl.extras.claimless_volumes, large.extras.claimless_volumes);
+        assert_eq!(Size::default().check(Scale::Xl), Ok(()));
+    }
+
+    #[test]
+    fn sizes_override_the_scale_and_name_themselves() {
+        let size = Size {
+            nodes: Some(20),
+            pods: None,
+            days: Some(5),
+        };
+        assert_eq!(size.label(Scale::Typical), "typical-20nodes-5days");
+        assert_eq!(Size::default().label(Scale::Large), "large");
+        let m = generate_sized(Scale::Typical, size, 42).unwrap();
+        assert_eq!(m.validate(), Ok(()));
+        assert_eq!((m.nodes.len(), m.pods.len(), m.num_days()), (20, 500, 5));
+        assert_eq!(m.cluster_id, "synthetic-typical-20nodes-5days-42");
+        // Every node and namespace still runs a pod.
+        assert!(m
+            .nodes
+            .iter()
+            .all(|n| m.pods.iter().any(|p| p.node == n.name)));
+        assert!(m
+            .namespaces
+            .iter()
+            .all(|n| m.pods.iter().any(|p| p.namespace == n.name)));
+        // No override: exactly generate's model.
+        assert_eq!(
+            generate_sized(Scale::Typical, Size::default(), 42).unwrap(),
+            generate(Scale::Typical, 42)
+        );
+    }
+
+    #[test]
+    fn sizes_the_generator_cannot_build_are_refused() {
+        let with = |nodes, pods, days| Size { nodes, pods, days };
+        // typical: 3 masters and 3 infra nodes; 25 namespaces; 4 pods without a node.
+        let err = with(Some(6), None, None).check(Scale::Typical).unwrap_err();
+        assert!(err.contains("at least 7 nodes"), "{err}");
+        assert!(!err.contains("  "), "one line of prose: {err}");
+        assert_eq!(with(Some(7), None, None).check(Scale::Typical), Ok(()));
+        // 3 API servers + max(24 namespaces, 47 nodes) + 4 = 54.
+        let err = with(None, Some(53), None)
+            .check(Scale::Typical)
+            .unwrap_err();
+        assert!(err.contains("at least 54"), "{err}");
+        assert!(!err.contains("  "), "one line of prose: {err}");
+        assert_eq!(with(None, Some(54), None).check(Scale::Typical), Ok(()));
+        let m = generate_sized(Scale::Typical, with(None, Some(54), Some(2)), 1).unwrap();
+        assert_eq!(m.validate(), Ok(()));
+        for days in [0, 31] {
+            let err = with(None, None, Some(days)).check(Scale::Tiny).unwrap_err();
+            assert!(err.contains("1..=30"), "{err}");
+        }
+        assert_eq!(with(None, None, Some(30)).check(Scale::Tiny), Ok(()));
+        assert!(generate_sized(Scale::Tiny, with(Some(2), None, None), 1).is_err());
     }
 
     #[test]
