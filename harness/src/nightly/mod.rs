@@ -214,6 +214,10 @@ pub struct PropertyRun {
     pub passed: bool,
     #[serde(default)]
     pub seconds: Option<f64>,
+    /// What the suite says it ran, from its log: the line starting with its case count (e.g.
+    /// `2048 cases; with Pod rows 1662, …`), when it prints one.
+    #[serde(default)]
+    pub tally: Option<String>,
 }
 
 /// One criterion benchmark's median.

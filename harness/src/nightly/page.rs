@@ -272,16 +272,21 @@ fn properties(night: &Night) -> Section {
                 p.budget.clone(),
                 if p.passed { "passed" } else { "FAILED" }.to_string(),
                 opt(p.seconds, seconds),
+                p.tally.clone().unwrap_or_default(),
             ]
         })
         .collect();
     section(
         "properties",
         "Property suites",
-        vec!["suite", "budget", "result", "seconds"],
+        vec!["suite", "budget", "result", "seconds", "compared"],
         rows,
         vec![3],
-        None,
+        Some(
+            "The engine against the reference query on DuckDB on generated clusters \
+             (oracle_property), and the metamorphic relations (metamorphic); docs/testing.md."
+                .to_string(),
+        ),
     )
 }
 

@@ -203,7 +203,10 @@ pub fn read_night(dir: &Path, machine: &str) -> Result<Night, String> {
             .or_else(|| Some(machine.to_string())),
         commit: run.and_then(|r| r.commit),
         note: None,
-        properties: lines.iter().filter_map(property_run).collect(),
+        properties: lines
+            .iter()
+            .filter_map(|l| property_run(l, &dir.join("logs")))
+            .collect(),
         steps: lines.into_iter().map(step).collect(),
         scales: benches.into_iter().map(scale_figures).collect(),
         compares,
@@ -289,15 +292,29 @@ fn budget(line: &StepLine) -> Option<String> {
     }
 }
 
-/// The property suite a step ran, if it is one (`property-<suite>`).
-fn property_run(line: &StepLine) -> Option<PropertyRun> {
+/// The property suite a step ran, if it is one (`property-<suite>`), with the tally its log in
+/// `logs` has.
+fn property_run(line: &StepLine, logs: &Path) -> Option<PropertyRun> {
     line.name.strip_prefix("property-")?;
     Some(PropertyRun {
         step: line.name.clone(),
         budget: budget(line).unwrap_or_else(|| "the suite's own".to_string()),
         passed: !line.skipped && line.exit_code == Some(0),
         seconds: line.seconds,
+        tally: tally(&logs.join(format!("{}.log", line.name))),
     })
+}
+
+/// The last line of the log at `path` that starts with a number and ` cases`.
+fn tally(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .rev()
+        .find(|l| {
+            l.split_once(" cases")
+                .is_some_and(|(n, _)| n.parse::<u64>().is_ok())
+        })
+        .map(str::to_string)
 }
 
 fn median(spread: Option<SpreadJson>) -> Option<f64> {
@@ -483,6 +500,11 @@ pub(crate) mod tests {
             r#"{"date":"2026-12-02","started_at":"2026-12-02T18:30:00Z","commit":"abc123","scales":"typical large"}"#,
         );
         write(d, "steps.jsonl", STEPS);
+        write(
+            d,
+            "logs/property-oracle.log",
+            "running 1 test\n2048 cases; with Pod rows 1662, with Storage rows 1410\ntest … ok\n",
+        );
         write(d, "bench-typical.json", BENCH_WITHOUT_OPTIONAL);
         write(d, "bench-large.json", BENCH_WITH_OPTIONAL);
         write(
@@ -525,12 +547,14 @@ pub(crate) mod tests {
                     budget: "2048 cases".into(),
                     passed: false,
                     seconds: Some(400.0),
+                    tally: Some("2048 cases; with Pod rows 1662, with Storage rows 1410".into()),
                 },
                 PropertyRun {
                     step: "property-metamorphic".into(),
                     budget: "8× the suite's case counts".into(),
                     passed: true,
                     seconds: Some(200.0),
+                    tally: None,
                 },
             ]
         );
