@@ -615,7 +615,7 @@ fn trends(history: &[Night]) -> String {
         let names: Vec<&str> = empty.iter().map(|c| c.title.as_str()).collect();
         note.push_str(&format!(
             " Not measured on any night: {}.",
-            names.join(", ")
+            names.join("; ")
         ));
     }
     format!(
