@@ -11,7 +11,7 @@
 //! - A chart no night has a value for is left out, named in a note under the charts.
 
 use super::judge::{Judgement, RatioCheck};
-use super::{Night, Ratio, StepStatus};
+use super::{Night, Ratio, ScaleFigures, StepStatus};
 use crate::report::content::{error, fixed, seconds, Section};
 use crate::report::svg::{escape, line_chart, Line};
 use crate::report::{html, markdown};
@@ -443,95 +443,51 @@ fn line(
     })
 }
 
+/// A figure of one scale drawn as a line: its name, colour, and value in a night's figures.
+type Figure = (&'static str, &'static str, fn(&ScaleFigures) -> Option<f64>);
+
+/// The lines of a scale's seconds chart.
+const SECONDS: [Figure; 4] = [
+    ("engine", "#2b6cb0", |f| f.engine_wall_seconds),
+    ("yardstick", "#38a169", |f| f.yardstick_seconds),
+    ("engine to file", "#805ad5", |f| f.engine_file_wall_seconds),
+    ("DuckDB", "#dd6b20", |f| f.duckdb_wall_seconds),
+];
+
+/// The lines of a scale's peak memory chart (MiB).
+const MEMORY: [Figure; 3] = [
+    ("engine", "#2b6cb0", |f| f.peak_rss_bytes.map(mib)),
+    ("engine to file", "#805ad5", |f| {
+        f.engine_file_peak_rss_bytes.map(mib)
+    }),
+    ("DuckDB", "#dd6b20", |f| f.duckdb_peak_rss_bytes.map(mib)),
+];
+
 /// The trend charts over `nights` (oldest first, this night last): one per ratio with a line
-/// per scale, per scale one of seconds (engine, yardstick, engine to file, DuckDB) and one of
-/// peak memory (engine, engine to file, DuckDB), and the mutation score. Each chart keeps only
-/// its lines that have a value; a chart with none has no lines.
+/// per scale, per scale one of seconds ([`SECONDS`]) and one of peak memory ([`MEMORY`]), and
+/// the mutation score. Each chart keeps only its lines that have a value; a chart with none has
+/// no lines.
 pub fn charts(nights: &[Night]) -> Vec<Chart> {
     let scales = scales(nights);
-    let figure = |scale: &str, f: fn(&super::ScaleFigures) -> Option<f64>| {
-        let scale = scale.to_string();
-        move |n: &Night| n.scale(&scale).and_then(f)
-    };
-    let mut charts: Vec<Chart> = Ratio::ALL
-        .into_iter()
-        .map(|r| Chart {
-            title: r.label().to_string(),
-            lines: scales
-                .iter()
-                .filter_map(|s| {
-                    let scale = s.clone();
-                    line(s, scale_colour(s), nights, move |n| {
-                        n.scale(&scale).and_then(|f| r.of(&f.ratios))
-                    })
+    let ratios = Ratio::ALL.into_iter().map(|r| Chart {
+        title: r.label().to_string(),
+        lines: scales
+            .iter()
+            .filter_map(|s| {
+                line(s, scale_colour(s), nights, |n| {
+                    n.scale(s).and_then(|f| r.of(&f.ratios))
                 })
-                .collect(),
-            shown: ratio,
-        })
-        .collect();
-    for s in &scales {
-        charts.push(Chart {
-            title: format!("{s}: seconds"),
-            lines: [
-                line(
-                    "engine",
-                    "#2b6cb0",
-                    nights,
-                    figure(s, |f| f.engine_wall_seconds),
-                ),
-                line(
-                    "yardstick",
-                    "#38a169",
-                    nights,
-                    figure(s, |f| f.yardstick_seconds),
-                ),
-                line(
-                    "engine to file",
-                    "#805ad5",
-                    nights,
-                    figure(s, |f| f.engine_file_wall_seconds),
-                ),
-                line(
-                    "DuckDB",
-                    "#dd6b20",
-                    nights,
-                    figure(s, |f| f.duckdb_wall_seconds),
-                ),
-            ]
-            .into_iter()
-            .flatten()
+            })
             .collect(),
-            shown: seconds,
-        });
-        charts.push(Chart {
-            title: format!("{s}: peak RSS, MiB"),
-            lines: [
-                line(
-                    "engine",
-                    "#2b6cb0",
-                    nights,
-                    figure(s, |f| f.peak_rss_bytes.map(mib)),
-                ),
-                line(
-                    "engine to file",
-                    "#805ad5",
-                    nights,
-                    figure(s, |f| f.engine_file_peak_rss_bytes.map(mib)),
-                ),
-                line(
-                    "DuckDB",
-                    "#dd6b20",
-                    nights,
-                    figure(s, |f| f.duckdb_peak_rss_bytes.map(mib)),
-                ),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            shown: mib_text,
-        });
-    }
-    charts.push(Chart {
+        shown: ratio,
+    });
+    let per_scale = scales.iter().flat_map(|s| {
+        [
+            scale_chart(nights, s, "seconds", &SECONDS, seconds),
+            scale_chart(nights, s, "peak RSS, MiB", &MEMORY, mib_text),
+        ]
+    });
+    let mutation = Chart {
         title: "mutation score, %".to_string(),
         lines: line("caught", "#c53030", nights, |n| {
             n.mutation.and_then(|m| m.percent())
@@ -539,8 +495,31 @@ pub fn charts(nights: &[Night]) -> Vec<Chart> {
         .into_iter()
         .collect(),
         shown: percent,
-    });
-    charts
+    };
+    ratios
+        .chain(per_scale)
+        .chain(std::iter::once(mutation))
+        .collect()
+}
+
+/// The chart `<scale>: <what>` with a line per figure that some night has.
+fn scale_chart(
+    nights: &[Night],
+    scale: &str,
+    what: &str,
+    figures: &[Figure],
+    shown: fn(f64) -> String,
+) -> Chart {
+    Chart {
+        title: format!("{scale}: {what}"),
+        lines: figures
+            .iter()
+            .filter_map(|(name, colour, value)| {
+                line(name, colour, nights, |n| n.scale(scale).and_then(value))
+            })
+            .collect(),
+        shown,
+    }
 }
 
 /// The night as Markdown.
@@ -630,7 +609,7 @@ mod tests {
     use super::*;
     use crate::nightly::judge::judge;
     use crate::nightly::read::{read_night, tests::sample_night_dir};
-    use crate::nightly::{Ratios, ScaleFigures};
+    use crate::nightly::Ratios;
 
     fn earlier(date: &str, engine_over_yardstick: f64) -> Night {
         Night {
