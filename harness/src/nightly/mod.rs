@@ -229,12 +229,17 @@ pub struct CriterionMedian {
     pub median_ns: f64,
 }
 
-/// cargo-mutants' outcome counts.
+/// cargo-mutants' outcome counts, as its `outcomes.json` has them at the top (its other fields
+/// ignored; a count it leaves out is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MutationScore {
+    #[serde(default)]
     pub caught: u64,
+    #[serde(default)]
     pub missed: u64,
+    #[serde(default)]
     pub timeout: u64,
+    #[serde(default)]
     pub unviable: u64,
 }
 

@@ -1,8 +1,8 @@
 //! A night's folder read into a [`Night`] (the files are listed in the module contract of
 //! [`super`]). The views below are the only place that knows the JSON of `ocp-harness bench`,
-//! `compare`, criterion and cargo-mutants; every figure of them is optional, so that a bench
-//! JSON without the `engine_file`, `duckdb` or `copy_in` objects, or with fields this module
-//! does not know, reads the same way.
+//! `compare` and criterion (cargo-mutants' `outcomes.json` reads as a [`MutationScore`]). Every
+//! bench figure is optional, so that a bench JSON without the `engine_file`, `duckdb` or
+//! `copy_in` objects, or with fields this module does not know, reads the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -149,19 +149,6 @@ struct PointEstimate {
     point_estimate: f64,
 }
 
-/// The counts of cargo-mutants' `outcomes.json`.
-#[derive(Debug, Deserialize)]
-struct OutcomesJson {
-    #[serde(default)]
-    caught: u64,
-    #[serde(default)]
-    missed: u64,
-    #[serde(default)]
-    timeout: u64,
-    #[serde(default)]
-    unviable: u64,
-}
-
 /// Reads the night in `dir`. Fails only when `dir` or its `steps.jsonl` cannot be read (no
 /// night ran there); any other file that cannot be read is named in [`Night::unreadable`].
 /// `machine` is the machine's description, used when no bench file names one.
@@ -182,14 +169,7 @@ pub fn read_night(dir: &Path, machine: &str) -> Result<Night, String> {
             Some(compare_outcome(name, report))
         })
         .collect();
-    let mutation = optional::<OutcomesJson>(&dir.join("mutants.json"), &mut unreadable).map(|o| {
-        MutationScore {
-            caught: o.caught,
-            missed: o.missed,
-            timeout: o.timeout,
-            unviable: o.unviable,
-        }
-    });
+    let mutation: Option<MutationScore> = optional(&dir.join("mutants.json"), &mut unreadable);
     let criterion = read_criterion(&dir.join("criterion"), &mut unreadable);
     let date = match run {
         Some(ref run) => run.date.clone(),
