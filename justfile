@@ -150,6 +150,104 @@ compare *args:
     cargo build --release --locked -p ocp-harness-cli -p ocp-engine
     {{release}}/ocp-harness compare {{args}}
 
+# Benches (tiny, typical, large; `--xl` adds xl), compares with DuckDB on typical and large, the
+# property suites at 8x their budget, nise's random mode through ingest-nise and compare,
+# criterion's kernels when that bench exists, the mutation score when reports/mutants holds one.
+# Every step runs, whatever the earlier ones did; each one's exit status, seconds and log go to
+# reports/nightly/<UTC date>/ (steps.jsonl, logs/), then `ocp-harness nightly-report` writes
+# night.json, index.md and index.html there, adds the night to reports/nightly/history.jsonl, and
+# exits non-zero on a correctness failure or a ratio over 15 % worse than the last nights' median.
+# The nightly benchmark and correctness report under reports/nightly/<UTC date>/ (docs/testing.md).
+nightly *args: oracle-setup nise-setup
+    #!/usr/bin/env bash
+    set -uo pipefail
+    scales="tiny typical large"
+    for arg in {{args}}; do
+        case "$arg" in
+            --xl|xl) scales="$scales xl" ;;
+            *) echo "nightly: unknown argument $arg (only --xl)" >&2; exit 2 ;;
+        esac
+    done
+    # Budgets: 8× the everyday ones (oracle_property's 256 cases, metamorphic's own counts).
+    property_cases=${OCP_NIGHTLY_PROPERTY_CASES:-2048}
+    metamorphic_factor=${OCP_NIGHTLY_METAMORPHIC_FACTOR:-8}
+    nise_start=${OCP_NIGHTLY_NISE_START:-2024-05-01}
+    nise_end=${OCP_NIGHTLY_NISE_END:-2024-06-01}
+    date=$(date -u +%F)
+    night="reports/nightly/$date"
+    rm -rf "$night"
+    mkdir -p "$night/logs"
+    bin="{{release}}"
+    printf '{"date":"%s","started_at":"%s","commit":"%s","scales":"%s"}\n' "$date" \
+        "$(date -u +%FT%TZ)" "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
+        "$scales" > "$night/run.json"
+    # step NAME [KEY=VALUE...] -- COMMAND...: runs COMMAND with its output in logs/NAME.log and
+    # appends {"name", "exit_code", "seconds", KEY: VALUE...} to steps.jsonl (numbers unquoted).
+    step() {
+        local name=$1 extra="" start ms code
+        shift
+        while [ "$1" != "--" ]; do extra="$extra,\"${1%%=*}\":${1#*=}"; shift; done
+        shift
+        echo "nightly: $name ..."
+        start=$(date +%s%N)
+        "$@" > "$night/logs/$name.log" 2>&1
+        code=$?
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        printf '{"name":"%s","exit_code":%d,"seconds":%d.%03d%s}\n' "$name" "$code" \
+            $((ms / 1000)) $((ms % 1000)) "$extra" >> "$night/steps.jsonl"
+        echo "nightly: $name exit $code"
+        return 0
+    }
+    # skip NAME REASON: a step that could not run here, recorded as skipped.
+    skip() {
+        printf '{"name":"%s","skipped":true,"detail":"%s"}\n' "$1" "$2" >> "$night/steps.jsonl"
+        echo "nightly: $1 skipped: $2"
+    }
+    step build -- cargo build --release --locked -p ocp-engine -p ocp-harness-cli
+    for scale in $scales; do
+        step "bench-$scale" -- "$bin/ocp-harness" bench --scale "$scale" --json "$night/bench-$scale.json"
+    done
+    for scale in typical large; do
+        [[ " $scales " == *" $scale "* ]] || continue
+        step "compare-$scale" -- "$bin/ocp-harness" compare --quiet \
+            --config "data/bench-$scale/engine.toml" --out-dir "$night/compare-$scale"
+    done
+    step property-oracle "cases=$property_cases" -- env OCP_PROPERTY_CASES="$property_cases" \
+        cargo test --locked -p ocp-harness --test oracle_property -- --nocapture
+    step property-metamorphic "factor=$metamorphic_factor" -- \
+        env OCP_METAMORPHIC_FACTOR="$metamorphic_factor" \
+        cargo test --locked -p ocp-harness --test metamorphic
+    # nise's random mode: a month of CSVs that differ every night (kept under data/, not here).
+    nise="${OCP_CACHE:-$HOME/.cache/koku-ocp}/nise-5.4.4/bin/nise"
+    nise_dir="data/nightly-nise"
+    rm -rf "$nise_dir" && mkdir -p "$nise_dir/csv"
+    step nise-random -- bash -c "cd '$nise_dir/csv' && '$nise' report ocp -s $nise_start \
+        -e $nise_end --ocp-cluster-id nightly -w"
+    step nise-ingest -- "$bin/ocp-harness" ingest-nise --csv "$nise_dir/csv" --out "$nise_dir/bucket"
+    step compare-nise -- "$bin/ocp-harness" compare --quiet \
+        --config "$nise_dir/bucket/engine.toml" --out-dir "$night/compare-nise"
+    # criterion's kernels, when the bench target exists; only tonight's estimates are kept.
+    if cargo metadata --locked --no-deps --format-version 1 | python3 -c 'import json, sys; m = json.load(sys.stdin); sys.exit(not any(t["name"] == "kernels" and "bench" in t["kind"] for p in m["packages"] if p["name"] == "ocp-harness" for t in p["targets"]))'; then
+        marker="$night/logs/criterion.start"
+        touch "$marker"
+        step criterion -- cargo bench --locked -p ocp-harness --bench kernels
+        criterion="{{CARGO_TARGET_DIR}}/criterion"
+        find "$criterion" -path '*/new/estimates.json' -newer "$marker" 2>/dev/null | while read -r file; do
+            rel=${file#"$criterion/"}
+            mkdir -p "$night/criterion/${rel%/new/estimates.json}"
+            cp "$file" "$night/criterion/${rel%/new/estimates.json}/estimates.json"
+        done
+    else
+        skip criterion "no bench target kernels in ocp-harness yet"
+    fi
+    mutants=reports/mutants/mutants.out/outcomes.json
+    if [ -f "$mutants" ]; then
+        cp "$mutants" "$night/mutants.json"
+    else
+        skip mutants "no $mutants: run just mutants"
+    fi
+    "$bin/ocp-harness" nightly-report --night "$night" --history reports/nightly/history.jsonl
+
 # Print the DDL of the koku tables the engine reads and writes.
 ddl schema:
     cargo run --quiet --locked -p ocp-engine -- ddl --schema {{schema}}

@@ -2,13 +2,15 @@
 //! Parquet files koku would hold for it, plus an engine config file pointing at them;
 //! `ingest-nise` does the same from the CSVs koku's test-data generator nise writes; `compare`
 //! runs engine and oracle on one and writes the go/no-go report; `load-onprem` puts a Parquet
-//! tree into koku's on-prem PostgreSQL tables; `bench` times the engine.
+//! tree into koku's on-prem PostgreSQL tables; `bench` times the engine; `nightly-report`
+//! assembles and judges one night of `just nightly`.
 
 mod bench_command;
 mod compare_command;
 mod generate;
 mod ingest_nise;
 mod load_onprem;
+mod nightly_command;
 
 use std::process::ExitCode;
 
@@ -107,6 +109,20 @@ enum Command {
         report)."
     )]
     Compare(Box<compare_command::CompareArgs>),
+    /// Assemble one night of `just nightly`: night.json, index.md, index.html, the history line.
+    #[command(
+        long_about = "Read the folder `just nightly` wrote for one night (run.json, steps.jsonl, \
+        bench-<scale>.json, compare-<name>/, criterion/, mutants.json) into one record, put it \
+        into the history (JSON Lines, one night per date: a night of the same date is replaced), \
+        and write night.json, index.md and index.html (trend charts of this night against the \
+        earlier ones, and this night's tables) into the folder.\n\n\
+        The night fails on any failed step, any compare that is not GO, any file that cannot be \
+        read, and any judged ratio (engine / yardstick, engine / DuckDB time and memory, write / \
+        COPY, per scale) more than 15 % above the median of the last five earlier nights that \
+        have it (of those there are when fewer; not judged with none).\n\n\
+        Exit codes: 0 passed, 1 failed (each reason printed), 2 nothing could be assembled."
+    )]
+    NightlyReport(nightly_command::NightlyReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +133,7 @@ fn main() -> ExitCode {
         Command::IngestNise(args) => run_ingest_nise(&args),
         Command::Bench(args) => run_bench(&args),
         Command::Compare(args) => return compare_command::run(&args),
+        Command::NightlyReport(args) => return nightly_command::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ pub mod child_peak_memory;
 pub mod compare;
 pub mod fixture;
 pub mod koku_catalog;
+pub mod nightly;
 pub mod nise_ingest;
 pub mod onprem_tables;
 pub mod oracle;

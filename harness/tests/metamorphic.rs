@@ -21,6 +21,7 @@
 //! then fail that way. Any other error on a valid model fails the property.
 //!
 //! Failing cases are kept in `harness/proptest-regressions/metamorphic.txt` and replayed first.
+//! `OCP_METAMORPHIC_FACTOR` multiplies every property's case count (the nightly report runs 8×).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -65,11 +66,16 @@ const REGRESSIONS: &str = concat!(
     "/proptest-regressions/metamorphic.txt"
 );
 
-/// `cases` cases, failures persisted in [`REGRESSIONS`], shrinking bounded so a failure is
-/// reported within minutes.
+/// `cases` cases times `OCP_METAMORPHIC_FACTOR` (a whole number, default 1; the nightly runs
+/// 8), failures persisted in [`REGRESSIONS`], shrinking bounded so a failure is reported within
+/// minutes.
 fn config(cases: u32) -> ProptestConfig {
+    let factor = std::env::var("OCP_METAMORPHIC_FACTOR")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(1);
     ProptestConfig {
-        cases,
+        cases: cases * factor,
         max_shrink_iters: 512,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
         ..ProptestConfig::default()

@@ -530,7 +530,7 @@ pub fn error(e: f64) -> String {
 }
 
 /// `v` rounded to `decimals`, trailing zeros (and a bare point) dropped.
-fn fixed(v: f64, decimals: usize) -> String {
+pub fn fixed(v: f64, decimals: usize) -> String {
     let text = format!("{v:.decimals$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()

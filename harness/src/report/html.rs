@@ -74,30 +74,44 @@ pub fn render(report: &CompareReport) -> String {
     body.push_str("<main>\n");
     body.push_str(&cards(report));
     for section in sections(report) {
-        body.push_str(&format!(
-            "<section id=\"{}\">\n<h2>{}</h2>\n",
-            section.id,
-            escape(section.title)
-        ));
-        body.push_str(&table(&section));
-        body.push_str(&charts(report, section.id));
-        body.push_str("</section>\n");
+        body.push_str(&self::section(&section, &charts(report, section.id)));
     }
     body.push_str(
         "<footer>ocp-harness compare: the same report is in report.txt, report.md and \
          report.json.</footer>\n</main>\n",
     );
+    page(
+        &format!(
+            "{label} · ocp-engine go/no-go · {}",
+            report.identity.started_at
+        ),
+        &body,
+    )
+}
+
+/// A page of this module's style: `title` (escaped here) and `body`, markup already.
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{label} · ocp-engine go/no-go · {}</title>\n<style>{CSS}</style>\n</head>\n\
+         <title>{}</title>\n<style>{CSS}</style>\n</head>\n\
          <body>\n{body}</body>\n</html>\n",
-        escape(&report.identity.started_at)
+        escape(title)
+    )
+}
+
+/// A section: its title, its table and note, then `charts` (markup already).
+pub(crate) fn section(section: &Section, charts: &str) -> String {
+    format!(
+        "<section id=\"{}\">\n<h2>{}</h2>\n{}{charts}</section>\n",
+        section.id,
+        escape(section.title),
+        table(section)
     )
 }
 
 /// The CSS class of a verdict: `go`, `review`, `no-go`.
-fn class(verdict: Verdict) -> &'static str {
+pub(crate) fn class(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Go => "go",
         Verdict::Review => "review",
@@ -119,7 +133,8 @@ fn banner(report: &CompareReport) -> String {
     )
 }
 
-fn capitalised(text: &str) -> String {
+/// `text` with its first letter upper-case.
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or(String::new(), |first| {
         first.to_uppercase().chain(chars).collect()

@@ -7,7 +7,7 @@
 
 use tabled::settings::Style;
 
-use super::content::{sections, summary, table};
+use super::content::{sections, summary, table, Section};
 use super::document::CompareReport;
 
 /// The whole report as Markdown.
@@ -18,20 +18,21 @@ pub fn render(report: &CompareReport) -> String {
         escape(&summary(report))
     );
     for section in sections(report) {
-        let mut parts = Vec::new();
-        if !section.rows.is_empty() {
-            let mut table = table(&section, escape, true);
-            table.with(Style::markdown());
-            parts.push(table.to_string());
-        }
-        parts.extend(section.note.as_deref().map(escape));
-        out.push_str(&format!(
-            "\n## {}\n\n{}\n",
-            section.title,
-            parts.join("\n\n")
-        ));
+        out.push_str(&self::section(&section));
     }
     out
+}
+
+/// A section: a blank line, its `##` title, its table and note.
+pub(crate) fn section(section: &Section) -> String {
+    let mut parts = Vec::new();
+    if !section.rows.is_empty() {
+        let mut table = table(section, escape, true);
+        table.with(Style::markdown());
+        parts.push(table.to_string());
+    }
+    parts.extend(section.note.as_deref().map(escape));
+    format!("\n## {}\n\n{}\n", section.title, parts.join("\n\n"))
 }
 
 /// Text safe in a Markdown table cell or paragraph: backslash, `|`, `*`, backtick, `<`, `&`, `[`
