@@ -64,7 +64,7 @@ fn main() {
     let model = generate(Scale::Typical, SEED);
     labels(&mut c, &model);
     numeric(&mut c);
-    // Written and read once for the groups below (a few seconds).
+    // Written and read once for the groups below (about a second).
     let month = Month::read(model);
     labels_month(&mut c, &month);
     capacity(&mut c, &month);
