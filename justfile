@@ -103,6 +103,13 @@ bench scale="typical" rounds="5" *flags: oracle-setup
     cargo build --release --locked -p ocp-engine -p ocp-harness-cli
     {{release}}/ocp-harness bench --scale {{scale}} --rounds {{rounds}} {{flags}}
 
+# Labels, capacity fold, grouping, rounding and COPY encoding, each alone; estimates land under
+# $CARGO_TARGET_DIR/criterion/ (docs/performance.md "Kernel benches (criterion)"). Arguments go to
+# cargo: `just bench-kernels -- grouping` runs one group.
+# Criterion benches of the engine's hot kernels on the generated typical month.
+bench-kernels *args:
+    cargo bench -p ocp-harness --bench kernels {{args}}
+
 # Mutation testing of the engine's computing modules, with the tests .cargo/mutants.toml names:
 # `just mutants` mutates them all (hours on two cores: docs/testing.md), `just mutants --in-diff
 # FILE.diff` only the lines a change touched among them (`git diff main > FILE.diff`), `just

@@ -164,7 +164,7 @@ const STORAGE_DAILY_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::double("persistentvolumeclaim_usage_byte_seconds"),
 ];
 
-const POD_HOURLY_COLUMNS: &[ColumnSpec] = &[
+pub const POD_HOURLY_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::timestamp("interval_start"),
     ColumnSpec::text("node"),
     ColumnSpec::double("node_capacity_cpu_core_seconds"),

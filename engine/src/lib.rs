@@ -24,14 +24,25 @@ pub mod summary;
 pub mod units;
 pub mod window;
 
-mod capacity;
+// Public only so that the harness's criterion benches (harness/benches/kernels.rs) can time the
+// engine's hot kernels in isolation; not part of the API above, and free to change.
+#[doc(hidden)]
+pub mod capacity;
 mod catalog;
-mod daily;
-mod inputs;
-mod label_joins;
+#[doc(hidden)]
+pub mod daily;
+#[doc(hidden)]
+pub mod inputs;
+#[doc(hidden)]
+pub mod label_joins;
 mod memory;
-mod node_roles;
-mod pod;
-mod sink;
-mod storage;
-mod unallocated;
+#[doc(hidden)]
+pub mod node_roles;
+#[doc(hidden)]
+pub mod pod;
+#[doc(hidden)]
+pub mod sink;
+#[doc(hidden)]
+pub mod storage;
+#[doc(hidden)]
+pub mod unallocated;

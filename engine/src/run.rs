@@ -405,7 +405,9 @@ async fn open_sink<'c>(
 ) -> Result<MonthSink<'c>> {
     let compat = request.compatibility;
     match (&request.output, client) {
-        (Output::File(path), _) => Ok(MonthSink::File(FileSink::create(path, identity, compat)?)),
+        (Output::File(path), _) => Ok(MonthSink::File(Box::new(FileSink::create(
+            path, identity, compat,
+        )?))),
         (Output::Postgres, Some(client)) => {
             let dates = (delete_from, request.end);
             let write = MonthWrite::begin(client, schema, identity, nodes, dates, compat).await?;

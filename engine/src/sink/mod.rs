@@ -17,7 +17,7 @@ use crate::summary::{DataSource, Metric, SummaryRow, ZERO_INFRASTRUCTURE_USAGE_C
 
 /// Where a run's rows go, day after day, until the month is complete: all or nothing either way.
 pub enum MonthSink<'c> {
-    File(file::FileSink),
+    File(Box<file::FileSink>),
     Postgres(postgres::MonthWrite<'c>),
 }
 

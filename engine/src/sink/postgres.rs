@@ -225,7 +225,7 @@ async fn record_nodes(
 }
 
 /// The wire type of each column kind.
-fn pg_type(kind: Kind) -> Type {
+pub fn pg_type(kind: Kind) -> Type {
     match kind {
         Kind::Uuid => Type::UUID,
         Kind::Int => Type::INT4,
@@ -238,7 +238,7 @@ fn pg_type(kind: Kind) -> Type {
 
 /// A [`Value`] in PostgreSQL's binary format.
 #[derive(Debug)]
-struct Cell<'a>(Value<'a>);
+pub struct Cell<'a>(pub Value<'a>);
 
 impl ToSql for Cell<'_> {
     fn to_sql(
