@@ -159,7 +159,8 @@ fn a_generated_cluster_loaded_on_prem_summarises_as_from_parquet() {
 
     let config = ocp_engine::config::ConfigFile::load(&out.join("engine.toml")).unwrap();
     let run = |overrides: ocp_engine::resolve::Overrides| {
-        let request = ocp_engine::resolve::resolve_request(config.clone(), overrides).unwrap();
+        let mut request = ocp_engine::resolve::resolve_request(config.clone(), overrides).unwrap();
+        request.keep_rows = true;
         runtime
             .block_on(ocp_harness::scenario::run_quietly(&request))
             .unwrap()

@@ -127,16 +127,18 @@ fn run_engine(request: &RunRequest) -> Result<(RunReport, Duration), EngineError
 
 /// The request the config file describes for an oracle reading `input`, writing the rows to
 /// `out`: the engine's own resolution ([`resolve_request`]) of the file (see the module contract
-/// for what each input needs).
+/// for what each input needs), keeping the rows for the comparison.
 pub fn request_from_config(
     config: &ConfigFile,
     out: PathBuf,
     input: OracleInput,
 ) -> Result<RunRequest, EngineError> {
-    match input {
+    let mut request = match input {
         OracleInput::LocalFiles => local_files_request(config, out),
         OracleInput::Site => site_request(config, out),
-    }
+    }?;
+    request.keep_rows = true;
+    Ok(request)
 }
 
 /// The files-only request: the catalog inline, `[postgres]` ignored.
