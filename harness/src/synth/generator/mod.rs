@@ -646,6 +646,17 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+
+    fn assert_every_node_and_namespace_runs_a_pod(m: &ClusterModel) {
+        assert!(m
+            .nodes
+            .iter()
+            .all(|n| m.pods.iter().any(|p| p.node == n.name)));
+        assert!(m
+            .namespaces
+            .iter()
+            .all(|n| m.pods.iter().any(|p| p.namespace == n.name)));
+    }
     use crate::synth::model::koku_default_cost_categories;
 
     #[test]
@@ -693,14 +704,7 @@ mod tests {
         assert_eq!((m.nodes.len(), m.pods.len(), m.num_days()), (20, 500, 5));
         assert_eq!(m.cluster_id, "synthetic-typical-20nodes-5days-42");
         // Every node and namespace still runs a pod.
-        assert!(m
-            .nodes
-            .iter()
-            .all(|n| m.pods.iter().any(|p| p.node == n.name)));
-        assert!(m
-            .namespaces
-            .iter()
-            .all(|n| m.pods.iter().any(|p| p.namespace == n.name)));
+        assert_every_node_and_namespace_runs_a_pod(&m);
         // No override: exactly generate's model.
         assert_eq!(
             generate_sized(Scale::Typical, Size::default(), 42).unwrap(),
@@ -758,14 +762,7 @@ mod tests {
         assert!(m.pods.iter().all(|p| !p.node.is_empty()));
         for seed in 0..20 {
             let m = generate(Scale::Tiny, seed);
-            assert!(m
-                .nodes
-                .iter()
-                .all(|n| m.pods.iter().any(|p| p.node == n.name)));
-            assert!(m
-                .namespaces
-                .iter()
-                .all(|n| m.pods.iter().any(|p| p.namespace == n.name)));
+            assert_every_node_and_namespace_runs_a_pod(&m);
         }
     }
 
