@@ -155,29 +155,13 @@ fn check(scale: &str, ratio: Ratio, tonight: f64, earlier: &[&Night]) -> RatioCh
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nightly::{CompareOutcome, Ratios, ScaleFigures, Step};
+    use crate::nightly::{typical_night, CompareOutcome, Step};
 
     /// A night of `date` whose `typical` scale has engine / yardstick `ratio`.
     fn night(date: &str, ratio: Option<f64>) -> Night {
         Night {
-            date: date.to_string(),
-            machine: None,
-            commit: None,
-            note: None,
             steps: vec![step("bench-typical", Some(0))],
-            scales: vec![ScaleFigures {
-                scale: "typical".to_string(),
-                ratios: Ratios {
-                    engine_over_yardstick: ratio,
-                    ..Ratios::default()
-                },
-                ..ScaleFigures::default()
-            }],
-            compares: Vec::new(),
-            properties: Vec::new(),
-            criterion: Vec::new(),
-            mutation: None,
-            unreadable: Vec::new(),
+            ..typical_night(date, ratio)
         }
     }
 

@@ -252,6 +252,32 @@ impl MutationScore {
     }
 }
 
+/// A night of `date` with no step and one scale, `typical`, whose engine / yardstick is `ratio`
+/// (the tests' earlier nights).
+#[cfg(test)]
+pub(crate) fn typical_night(date: &str, ratio: Option<f64>) -> Night {
+    Night {
+        date: date.to_string(),
+        machine: None,
+        commit: None,
+        note: None,
+        steps: Vec::new(),
+        scales: vec![ScaleFigures {
+            scale: "typical".to_string(),
+            ratios: Ratios {
+                engine_over_yardstick: ratio,
+                ..Ratios::default()
+            },
+            ..ScaleFigures::default()
+        }],
+        compares: Vec::new(),
+        properties: Vec::new(),
+        criterion: Vec::new(),
+        mutation: None,
+        unreadable: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -609,30 +609,13 @@ mod tests {
     use super::*;
     use crate::nightly::judge::judge;
     use crate::nightly::read::{read_night, tests::sample_night_dir};
-    use crate::nightly::Ratios;
+    use crate::nightly::typical_night;
 
     fn earlier(date: &str, engine_over_yardstick: f64) -> Night {
-        Night {
-            date: date.into(),
-            machine: None,
-            commit: None,
-            note: Some("transcribed".into()),
-            steps: Vec::new(),
-            scales: vec![ScaleFigures {
-                scale: "typical".into(),
-                engine_wall_seconds: Some(0.3),
-                ratios: Ratios {
-                    engine_over_yardstick: Some(engine_over_yardstick),
-                    ..Ratios::default()
-                },
-                ..ScaleFigures::default()
-            }],
-            compares: Vec::new(),
-            properties: Vec::new(),
-            criterion: Vec::new(),
-            mutation: None,
-            unreadable: Vec::new(),
-        }
+        let mut night = typical_night(date, Some(engine_over_yardstick));
+        night.note = Some("transcribed".into());
+        night.scales[0].engine_wall_seconds = Some(0.3);
+        night
     }
 
     /// The sample night (a failing property suite) after two earlier nights.
