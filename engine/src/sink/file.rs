@@ -105,15 +105,15 @@ pub struct FileSink {
     compat: Compatibility,
 }
 
-/// The open writer of a format; the Parquet one is created with the first batch's schema.
+/// The open writer of a format.
 enum FormatWriter {
-    Parquet(Option<ArrowWriter<File>>, Option<File>),
+    Parquet(ArrowWriter<File>),
     Csv(arrow::csv::Writer<File>),
 }
 
 impl FileSink {
-    /// Creates the hidden file the rows go to; bad input when `path`'s extension is neither
-    /// `.parquet` nor `.csv`.
+    /// Creates the hidden file the rows go to, with the columns (a CSV header; Parquet's schema);
+    /// bad input when `path`'s extension is neither `.parquet` nor `.csv`.
     pub fn create(path: &Path, identity: &RunIdentity, compat: Compatibility) -> Result<Self> {
         let format = FileFormat::from_path(path)?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -122,23 +122,38 @@ impl FileSink {
             name.unwrap_or_default(),
             identity.run_id
         ));
-        let file = File::create(&partial).map_err(|e| {
-            Error::infrastructure(
-                Service::FileSystem,
-                format!("cannot create output file {}: {e}", partial.display()),
-            )
-        })?;
-        let writer = match format {
-            FileFormat::Parquet => FormatWriter::Parquet(None, Some(file)),
-            FileFormat::Csv => FormatWriter::Csv(arrow::csv::Writer::new(file)),
-        };
-        Ok(FileSink {
+        let mut sink = FileSink {
             path: path.to_path_buf(),
             partial,
-            writer: Some(writer),
+            writer: None,
             identity: identity.clone(),
             compat,
-        })
+        };
+        let file = File::create(&sink.partial).map_err(|e| {
+            Error::infrastructure(
+                Service::FileSystem,
+                format!("cannot create output file {}: {e}", sink.partial.display()),
+            )
+        })?;
+        // The columns' types do not depend on the rows: an empty batch carries them.
+        let columns = to_record_batch(&[], identity);
+        let writer = match format {
+            FileFormat::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .build();
+                ArrowWriter::try_new(file, columns.schema(), Some(properties))
+                    .map(FormatWriter::Parquet)
+                    .map_err(|e| sink.failed(&e))?
+            }
+            FileFormat::Csv => {
+                let mut writer = arrow::csv::Writer::new(file);
+                writer.write(&columns).map_err(|e| sink.failed(&e))?;
+                FormatWriter::Csv(writer)
+            }
+        };
+        sink.writer = Some(writer);
+        Ok(sink)
     }
 
     /// Appends `rows` (one row group per call in Parquet), each metric rounded as the koku
@@ -152,23 +167,10 @@ impl FileSink {
             &self.identity,
         );
         let result = match self.writer.as_mut().expect("not finished") {
-            FormatWriter::Parquet(writer, file) => {
-                if writer.is_none() {
-                    let properties = WriterProperties::builder()
-                        .set_compression(Compression::SNAPPY)
-                        .build();
-                    let file = file.take().expect("the file is handed over once");
-                    let created = ArrowWriter::try_new(file, batch.schema(), Some(properties));
-                    *writer = created.map_err(|e| e.to_string()).ok();
-                }
-                match writer.as_mut() {
-                    Some(writer) => writer
-                        .write(&batch)
-                        .and_then(|()| writer.flush())
-                        .map_err(|e| e.to_string()),
-                    None => Err("the Parquet writer could not be created".to_string()),
-                }
-            }
+            FormatWriter::Parquet(writer) => writer
+                .write(&batch)
+                .and_then(|()| writer.flush())
+                .map_err(|e| e.to_string()),
             FormatWriter::Csv(writer) => writer.write(&batch).map_err(|e| e.to_string()),
         };
         result.map_err(|e| self.failed(&e))
@@ -177,16 +179,7 @@ impl FileSink {
     /// Closes the file and puts it in place of the output.
     pub fn finish(mut self) -> Result<()> {
         match self.writer.take().expect("finished once") {
-            FormatWriter::Parquet(Some(writer), _) => {
-                writer.close().map_err(|e| self.failed(&e))?;
-            }
-            FormatWriter::Parquet(None, file) => {
-                // No row at all: a file with the columns and no row group.
-                let batch = to_record_batch(&[], &self.identity);
-                let file = file.expect("kept until the first rows");
-                let mut writer = ArrowWriter::try_new(file, batch.schema(), None)
-                    .map_err(|e| self.failed(&e))?;
-                writer.write(&batch).map_err(|e| self.failed(&e))?;
+            FormatWriter::Parquet(writer) => {
                 writer.close().map_err(|e| self.failed(&e))?;
             }
             FormatWriter::Csv(writer) => drop(writer),
@@ -203,10 +196,9 @@ impl FileSink {
 }
 
 impl Drop for FileSink {
-    /// A sink dropped before [`FileSink::finish`] leaves no file behind.
+    /// A sink dropped before [`FileSink::finish`] put the file in place leaves no file behind
+    /// (after the rename there is nothing at the hidden name to remove).
     fn drop(&mut self) {
-        if self.writer.is_some() {
-            let _ = std::fs::remove_file(&self.partial);
-        }
+        let _ = std::fs::remove_file(&self.partial);
     }
 }

@@ -47,7 +47,6 @@ pub enum Input {
 pub struct Engine {
     child: Child,
     events: Receiver<Value>,
-    seen: Vec<Value>,
 }
 
 impl Engine {
@@ -100,11 +99,7 @@ impl Engine {
                 }
             }
         });
-        Engine {
-            child,
-            events,
-            seen: Vec::new(),
-        }
+        Engine { child, events }
     }
 
     /// Sends `signal` and waits for the process to end; returns its status and every event it
@@ -119,8 +114,7 @@ impl Engine {
     /// Waits for the process to end; returns its status and every event it wrote.
     pub fn finish(mut self) -> (ExitStatus, Vec<Value>) {
         let status = self.child.wait().expect("wait for the engine");
-        self.seen.extend(self.events.iter());
-        (status, self.seen)
+        (status, self.events.iter().collect())
     }
 }
 
