@@ -12,7 +12,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::{Kind, PreparedRow, RunIdentity, Value, COLUMNS};
+use rayon::prelude::*;
+
+use super::{Column, Kind, PreparedRow, RunIdentity, Value, COLUMNS, PREPARE_CHUNK};
 use crate::compat::Compatibility;
 use crate::error::{Error, Result, Service};
 use crate::numeric::{PRECISION, SCALE};
@@ -43,55 +45,64 @@ impl FileFormat {
     }
 }
 
-/// The rows as one Arrow batch with koku's column names.
+/// The rows as one Arrow batch with koku's column names, its columns built in parallel.
 pub fn to_record_batch(rows: &[PreparedRow], identity: &RunIdentity) -> RecordBatch {
-    let mut fields = Vec::with_capacity(COLUMNS.len());
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(COLUMNS.len());
-    for column in COLUMNS {
-        let values = rows.iter().map(|row| column.value(row, identity));
-        let (data_type, array): (DataType, ArrayRef) = match column.kind() {
-            Kind::Uuid => (
-                DataType::Utf8,
-                Arc::new(StringArray::from_iter_values(values.map(|v| match v {
-                    Value::Uuid(u) => u.to_string(),
-                    _ => unreachable!("column kind is fixed"),
-                }))),
-            ),
-            Kind::Int => (
-                DataType::Int32,
-                Arc::new(Int32Array::from_iter(values.map(|v| match v {
-                    Value::Int(i) => i,
-                    _ => unreachable!("column kind is fixed"),
-                }))),
-            ),
-            Kind::Text | Kind::Json => (
-                DataType::Utf8,
-                Arc::new(StringArray::from_iter(values.map(|v| match v {
-                    Value::Text(t) | Value::Json(t) => t.map(str::to_string),
-                    _ => unreachable!("column kind is fixed"),
-                }))),
-            ),
-            Kind::Date => (
-                DataType::Date32,
-                Arc::new(Date32Array::from_iter_values(values.map(|v| match v {
-                    Value::Date(d) => day_of_date(d),
-                    _ => unreachable!("column kind is fixed"),
-                }))),
-            ),
-            Kind::Numeric => {
-                let data_type = DataType::Decimal128(PRECISION, SCALE as i8);
-                let array = Decimal128Array::from_iter(values.map(|v| match v {
-                    Value::Numeric(n) => n.map(|n| n.0),
-                    _ => unreachable!("column kind is fixed"),
-                }))
-                .with_data_type(data_type.clone());
-                (data_type, Arc::new(array))
-            }
-        };
-        fields.push(Field::new(column.name(), data_type, true));
-        arrays.push(array);
-    }
+    let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = COLUMNS
+        .par_iter()
+        .map(|column| {
+            let (data_type, array) = column_array(column, rows, identity);
+            (Field::new(column.name(), data_type, true), array)
+        })
+        .unzip();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).expect("columns match the schema")
+}
+
+/// One column of the rows as an Arrow array, with its type.
+fn column_array(
+    column: &Column,
+    rows: &[PreparedRow],
+    identity: &RunIdentity,
+) -> (DataType, ArrayRef) {
+    let values = rows.iter().map(|row| column.value(row, identity));
+    match column.kind() {
+        Kind::Uuid => (
+            DataType::Utf8,
+            Arc::new(StringArray::from_iter_values(values.map(|v| match v {
+                Value::Uuid(u) => u.to_string(),
+                _ => unreachable!("column kind is fixed"),
+            }))),
+        ),
+        Kind::Int => (
+            DataType::Int32,
+            Arc::new(Int32Array::from_iter(values.map(|v| match v {
+                Value::Int(i) => i,
+                _ => unreachable!("column kind is fixed"),
+            }))),
+        ),
+        Kind::Text | Kind::Json => (
+            DataType::Utf8,
+            Arc::new(StringArray::from_iter(values.map(|v| match v {
+                Value::Text(t) | Value::Json(t) => t.map(str::to_string),
+                _ => unreachable!("column kind is fixed"),
+            }))),
+        ),
+        Kind::Date => (
+            DataType::Date32,
+            Arc::new(Date32Array::from_iter_values(values.map(|v| match v {
+                Value::Date(d) => day_of_date(d),
+                _ => unreachable!("column kind is fixed"),
+            }))),
+        ),
+        Kind::Numeric => {
+            let data_type = DataType::Decimal128(PRECISION, SCALE as i8);
+            let array = Decimal128Array::from_iter(values.map(|v| match v {
+                Value::Numeric(n) => n.map(|n| n.0),
+                _ => unreachable!("column kind is fixed"),
+            }))
+            .with_data_type(data_type.clone());
+            (data_type, Arc::new(array))
+        }
+    }
 }
 
 /// A file being written day by day. The rows go to a hidden file beside the output, renamed over
@@ -158,22 +169,24 @@ impl FileSink {
 
     /// Appends `rows` (one row group per call in Parquet), each metric rounded as the koku
     /// variant stores it; a value koku could not store fails, naming the row and the column.
+    /// Rows are prepared and converted [`PREPARE_CHUNK`] at a time.
     pub fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let batch = to_record_batch(
-            &super::prepare(rows.iter().copied(), self.compat)?,
-            &self.identity,
-        );
-        let result = match self.writer.as_mut().expect("not finished") {
-            FormatWriter::Parquet(writer) => writer
-                .write(&batch)
-                .and_then(|()| writer.flush())
-                .map_err(|e| e.to_string()),
-            FormatWriter::Csv(writer) => writer.write(&batch).map_err(|e| e.to_string()),
-        };
-        result.map_err(|e| self.failed(&e))
+        for chunk in rows.chunks(PREPARE_CHUNK) {
+            let batch = to_record_batch(&super::prepare(chunk, self.compat)?, &self.identity);
+            let result = match self.writer.as_mut().expect("not finished") {
+                FormatWriter::Parquet(writer) => writer.write(&batch).map_err(|e| e.to_string()),
+                FormatWriter::Csv(writer) => writer.write(&batch).map_err(|e| e.to_string()),
+            };
+            result.map_err(|e| self.failed(&e))?;
+        }
+        if let Some(FormatWriter::Parquet(writer)) = self.writer.as_mut() {
+            let flushed = writer.flush();
+            flushed.map_err(|e| self.failed(&e))?;
+        }
+        Ok(())
     }
 
     /// Closes the file and puts it in place of the output.

@@ -7,7 +7,10 @@
 pub mod file;
 pub mod postgres;
 
+use std::borrow::Borrow;
+
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use uuid::Uuid;
 
 use crate::compat::Compatibility;
@@ -61,15 +64,21 @@ pub struct PreparedRow<'a> {
     pub metrics: [Option<Numeric>; 18],
 }
 
-/// Rounds every metric of every row as the koku variant `compat` stores it (see
-/// [`prepare_row`]); the file sink writes them all at once.
-pub fn prepare<'a>(
-    rows: impl IntoIterator<Item = &'a SummaryRow>,
-    compat: Compatibility,
-) -> Result<Vec<PreparedRow<'a>>> {
-    rows.into_iter()
-        .map(|row| prepare_row(row, compat))
-        .collect()
+/// How many rows a sink prepares at a time: enough to keep every core busy, few enough that the
+/// prepared form of a chunk (labels as JSON, metrics rounded) stays a few megabytes.
+pub const PREPARE_CHUNK: usize = 4096;
+
+/// [`prepare_row`] for each of `rows`, in their order, spread over the cores (rounding and label
+/// JSON are most of a sink's work). Fails with the first row, in order, that fails.
+pub fn prepare<'a, R>(rows: &'a [R], compat: Compatibility) -> Result<Vec<PreparedRow<'a>>>
+where
+    R: Borrow<SummaryRow> + Sync,
+{
+    let prepared: Vec<Result<PreparedRow>> = rows
+        .par_iter()
+        .map(|row| prepare_row(row.borrow(), compat))
+        .collect();
+    prepared.into_iter().collect()
 }
 
 /// One row ready to write, its metrics rounded as the koku variant `compat` stores them; a NaN,

@@ -15,7 +15,7 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
-use super::{prepare_row, Kind, RunIdentity, Value, COLUMNS};
+use super::{prepare, Kind, PreparedRow, RunIdentity, Value, COLUMNS, PREPARE_CHUNK};
 use crate::catalog::{query_error, run_cluster_sql};
 use crate::compat::Compatibility;
 use crate::error::Result;
@@ -112,14 +112,22 @@ impl<'c> MonthWrite<'c> {
         })
     }
 
-    /// Copies `rows`, each rounded and encoded as it goes (the prepared form of a day never sits
-    /// in memory); a value koku could not store fails, naming the row and the column.
+    /// Copies `rows`, rounded and encoded [`PREPARE_CHUNK`] at a time (the prepared form of a
+    /// whole day never sits in memory); a value koku could not store fails, naming the row and
+    /// the column.
     pub async fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
+        for chunk in rows.chunks(PREPARE_CHUNK) {
+            self.copy_prepared(&prepare(chunk, self.compat)?).await?;
+        }
+        Ok(())
+    }
+
+    /// Encodes prepared `rows` into the COPY, one after another.
+    async fn copy_prepared(&mut self, rows: &[PreparedRow<'_>]) -> Result<()> {
         for row in rows {
-            let row = prepare_row(row, self.compat)?;
             let values: Vec<Cell> = COLUMNS
                 .iter()
-                .map(|c| Cell(c.value(&row, &self.identity)))
+                .map(|c| Cell(c.value(row, &self.identity)))
                 .collect();
             let refs: Vec<&(dyn ToSql + Sync)> =
                 values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
