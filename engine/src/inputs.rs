@@ -3,7 +3,7 @@
 //! the distinct label rows per day, and one capacity pair per (node, hour): never the hourly rows
 //! themselves.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arrow::array::Array;
 
@@ -47,7 +47,45 @@ impl Interner {
     }
 }
 
-/// Metric sums of one daily pod row, in this order (spec §3 Pod table).
+/// A row's nullable doubles, packed: the values and one bit per value telling whether it is
+/// present (a NULL costs a bit here, where each `Option<f64>` adds eight bytes to the millions of
+/// daily records a large month holds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Doubles<const N: usize> {
+    values: [f64; N],
+    present: u16,
+}
+
+impl<const N: usize> Doubles<N> {
+    /// The values `value(0)`, …, `value(N - 1)`.
+    pub fn from_fn(mut value: impl FnMut(usize) -> Option<f64>) -> Self {
+        const { assert!(N <= 16, "one bit of `present` per value") };
+        let mut doubles = Doubles {
+            values: [0.0; N],
+            present: 0,
+        };
+        for i in 0..N {
+            if let Some(v) = value(i) {
+                doubles.values[i] = v;
+                doubles.present |= 1 << i;
+            }
+        }
+        doubles
+    }
+
+    /// Value `i`, `None` where it is NULL.
+    pub fn get(&self, i: usize) -> Option<f64> {
+        (self.present & (1 << i) != 0).then_some(self.values[i])
+    }
+
+    /// Every value, `None` where NULL.
+    pub fn all(&self) -> [Option<f64>; N] {
+        std::array::from_fn(|i| self.get(i))
+    }
+}
+
+/// The daily pod row's doubles, in this order: its metric sums (spec §3 Pod table), then the
+/// node's capacity.
 pub const POD_CPU_USAGE: usize = 0;
 pub const POD_CPU_REQUEST: usize = 1;
 pub const POD_CPU_EFFECTIVE: usize = 2;
@@ -56,6 +94,10 @@ pub const POD_MEMORY_USAGE: usize = 4;
 pub const POD_MEMORY_REQUEST: usize = 5;
 pub const POD_MEMORY_EFFECTIVE: usize = 6;
 pub const POD_MEMORY_LIMIT: usize = 7;
+pub const NODE_CAPACITY_CPU_CORES: usize = 8;
+pub const NODE_CAPACITY_MEMORY_BYTES: usize = 9;
+/// How many of the `POD_*` metric sums there are: the first of a [`PodDay`]'s values.
+pub const POD_METRICS: usize = 8;
 
 /// One row of `openshift_pod_usage_line_items_daily` in the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,11 +108,10 @@ pub struct PodDay {
     pub pod: Option<NameId>,
     pub resource_id: Option<NameId>,
     pub labels: Option<RawLabelId>,
-    /// Seconds and byte-seconds as read, indexed by the `POD_*` constants. The effective columns
-    /// may be NULL; the Pod rows fall back to `greatest(usage, request)` (`pod::effective`).
-    pub seconds: [Option<f64>; 8],
-    pub node_capacity_cpu_cores: Option<f64>,
-    pub node_capacity_memory_bytes: Option<f64>,
+    /// Seconds and byte-seconds as read, indexed by the `POD_*` constants, then the node's
+    /// capacity (`NODE_CAPACITY_*`). The effective columns may be NULL; the Pod rows fall back to
+    /// `greatest(usage, request)` (`pod::effective_seconds`).
+    pub values: Doubles<10>,
     /// `node_role` as the operator sent it (NULL when it did not; spec §2.2, §6.4).
     pub node_role: Option<NameId>,
 }
@@ -95,7 +136,78 @@ pub struct StorageDay {
     pub persistentvolume_labels: Option<RawLabelId>,
     pub persistentvolumeclaim_labels: Option<RawLabelId>,
     /// Indexed by the `PVC_*`/`VOLUME_*` constants.
-    pub values: [Option<f64>; 4],
+    pub values: Doubles<4>,
+}
+
+/// A record of a daily table, which knows its day.
+pub trait Daily {
+    fn day(&self) -> Day;
+}
+
+impl Daily for PodDay {
+    fn day(&self) -> Day {
+        self.day
+    }
+}
+
+impl Daily for StorageDay {
+    fn day(&self) -> Day {
+        self.day
+    }
+}
+
+/// Daily records grouped by day, the days ascending. Within a day the records stay in the order
+/// they were read, so every sum over a day adds its terms as one pass over the files in order
+/// would; and no month-long vector is ever sorted or doubled.
+#[derive(Debug)]
+pub struct ByDay<T> {
+    days: BTreeMap<Day, Vec<T>>,
+}
+
+impl<T> Default for ByDay<T> {
+    fn default() -> Self {
+        ByDay {
+            days: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Daily> ByDay<T> {
+    pub fn push(&mut self, record: T) {
+        self.days.entry(record.day()).or_default().push(record);
+    }
+}
+
+impl<T: Daily> FromIterator<T> for ByDay<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(records: I) -> Self {
+        let mut by_day = ByDay::default();
+        records.into_iter().for_each(|r| by_day.push(r));
+        by_day
+    }
+}
+
+impl<T> ByDay<T> {
+    /// Every record, day after day.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.days.values().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.days.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    /// The records of `day` (none when it has none).
+    pub fn of(&self, day: Day) -> &[T] {
+        self.days.get(&day).map_or(&[], Vec::as_slice)
+    }
+
+    fn first_day(&self) -> Option<Day> {
+        self.days.keys().next().copied()
+    }
 }
 
 /// The daily rows of one day: what the Pod, Storage and unallocated rows of that day are computed
@@ -116,8 +228,8 @@ pub struct Inputs {
     pub files: Vec<String>,
     pub names: Interner,
     pub raw_labels: Interner,
-    pub pod_days: Vec<PodDay>,
-    pub storage_days: Vec<StorageDay>,
+    pub pod_days: ByDay<PodDay>,
+    pub storage_days: ByDay<StorageDay>,
     /// Whether the partition has a daily storage-usage table at all (koku's `storage_exists`,
     /// spec §12.9): without one there are no Storage rows.
     pub storage_exists: bool,
@@ -193,12 +305,25 @@ type LabelTexts = HashSet<(Day, Option<String>, Option<String>)>;
 /// at all; a month without label or storage files simply has no labels or volumes of that kind (koku's LEFT JOINs find
 /// nothing; its Storage branch is left out).
 pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
-    let (pod_daily, storage_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
-        scan.table(
+    // The daily pod rows are interned file by file, in the files' order, as they arrive; the
+    // storage rows (far fewer) after them, so that every id is what one pass in file order gives.
+    let mut inputs = Inputs::default();
+    let mut pod_files = 0;
+    let intern_pod_file = |file: String, batches: Vec<Batch>| {
+        let file = inputs.add_file(file);
+        for batch in &batches {
+            inputs.add_pod_days(batch, file);
+        }
+        pod_files += 1;
+        Ok(())
+    };
+    let (_, storage_daily, hourly, node_labels, namespace_labels) = tokio::try_join!(
+        scan.each_file(
             Table::POD_USAGE_DAILY,
             POD_DAILY_COLUMNS,
             Vec::new,
-            keep_batch
+            keep_batch,
+            intern_pod_file
         ),
         scan.table(
             Table::STORAGE_USAGE_DAILY,
@@ -231,7 +356,7 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     let (source, partition) = (scan.source, scan.partition);
     // koku runs the script on a month whose storage table has files even without pod usage
     // (Storage rows without nodes); a month with neither is a wrong source, account or month.
-    if pod_daily.is_empty() && storage_daily.is_empty() {
+    if pod_files == 0 && storage_daily.is_empty() {
         let searched = source.searched(partition, Table::POD_USAGE_DAILY);
         let message = format!(
             "no pod-usage data for source {} in {:04}-{:02}: nothing in {searched}. {}",
@@ -242,27 +367,18 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
         );
         return Err(Error::input(Problem::NoData { searched }, message));
     }
-    let mut inputs = Inputs {
-        files_per_table: vec![
-            (Table::POD_USAGE_DAILY.trino_name(), pod_daily.len()),
-            (Table::STORAGE_USAGE_DAILY.trino_name(), storage_daily.len()),
-            (Table::POD_USAGE_HOURLY.trino_name(), hourly.len()),
-            (Table::NODE_LABELS_DAILY.trino_name(), node_labels.len()),
-            (
-                Table::NAMESPACE_LABELS_DAILY.trino_name(),
-                namespace_labels.len(),
-            ),
-        ],
-        capacity: NodeCapacity::from_hourly(hourly.into_iter().map(|(_, partial)| partial)),
-        storage_exists: !storage_daily.is_empty(),
-        ..Inputs::default()
-    };
-    for (file, batches) in pod_daily {
-        let file = inputs.add_file(file);
-        for batch in &batches {
-            inputs.add_pod_days(batch, file);
-        }
-    }
+    inputs.files_per_table = vec![
+        (Table::POD_USAGE_DAILY.trino_name(), pod_files),
+        (Table::STORAGE_USAGE_DAILY.trino_name(), storage_daily.len()),
+        (Table::POD_USAGE_HOURLY.trino_name(), hourly.len()),
+        (Table::NODE_LABELS_DAILY.trino_name(), node_labels.len()),
+        (
+            Table::NAMESPACE_LABELS_DAILY.trino_name(),
+            namespace_labels.len(),
+        ),
+    ];
+    inputs.capacity = NodeCapacity::from_hourly(hourly.into_iter().map(|(_, partial)| partial));
+    inputs.storage_exists = !storage_daily.is_empty();
     for (file, batches) in storage_daily {
         let file = inputs.add_file(file);
         for batch in &batches {
@@ -271,11 +387,10 @@ pub async fn read_inputs(scan: MonthScan<'_>) -> Result<Inputs> {
     }
     inputs.node_labels = inputs.intern_label_rows(node_labels);
     inputs.namespace_labels = inputs.intern_label_rows(namespace_labels);
-    inputs.sort_by_day();
     Ok(inputs)
 }
 
-/// Keeps a daily table's batches whole; they are interned once every file is read.
+/// Keeps a file's batches of a daily table whole, to be interned in file order.
 fn keep_batch(batches: &mut Vec<Batch>, batch: &Batch) -> Result<()> {
     batches.push(batch.clone());
     Ok(())
@@ -322,10 +437,8 @@ impl Inputs {
     fn add_pod_days(&mut self, batch: &Batch, file: u32) {
         let millis = batch.millis(0);
         for row in 0..batch.num_rows {
-            let mut seconds = [None; 8];
-            for (i, value) in seconds.iter_mut().enumerate() {
-                *value = double_at(batch, 6 + i, row);
-            }
+            // Columns 6..=15: the eight metric sums, then the node's two capacities.
+            let values = Doubles::from_fn(|i| double_at(batch, 6 + i, row));
             let names = &mut self.names;
             self.pod_days.push(PodDay {
                 day: day_of_millis(millis.value(row)),
@@ -334,9 +447,7 @@ impl Inputs {
                 pod: text_at(batch, 3, row, names, file),
                 resource_id: text_at(batch, 4, row, names, file),
                 labels: text_at(batch, 5, row, &mut self.raw_labels, file),
-                seconds,
-                node_capacity_cpu_cores: double_at(batch, 14, row),
-                node_capacity_memory_bytes: double_at(batch, 15, row),
+                values,
                 node_role: text_at(batch, 16, row, names, file),
             });
         }
@@ -345,10 +456,7 @@ impl Inputs {
     fn add_storage_days(&mut self, batch: &Batch, file: u32) {
         let millis = batch.millis(0);
         for row in 0..batch.num_rows {
-            let mut values = [None; 4];
-            for (i, value) in values.iter_mut().enumerate() {
-                *value = double_at(batch, 9 + i, row);
-            }
+            let values = Doubles::from_fn(|i| double_at(batch, 9 + i, row));
             let names = &mut self.names;
             self.storage_days.push(StorageDay {
                 day: day_of_millis(millis.value(row)),
@@ -380,32 +488,15 @@ impl Inputs {
         rows
     }
 
-    /// Orders the daily rows by day. The sort is stable: within a day the rows keep the order
-    /// they were read in, so every sum adds its terms in the same order as in one pass over the
-    /// month.
-    fn sort_by_day(&mut self) {
-        self.pod_days.sort_by_key(|pod| pod.day);
-        self.storage_days.sort_by_key(|volume| volume.day);
-    }
-
     /// Every day with daily pod or storage rows, ascending, with that day's rows.
     pub fn days(&self) -> impl Iterator<Item = DayRows<'_>> {
-        let (mut pods, mut volumes) = (&self.pod_days[..], &self.storage_days[..]);
-        std::iter::from_fn(move || {
-            let day = match (pods.first(), volumes.first()) {
-                (Some(pod), Some(volume)) => pod.day.min(volume.day),
-                (Some(pod), None) => pod.day,
-                (None, Some(volume)) => volume.day,
-                (None, None) => return None,
-            };
-            let (day_pods, rest) = pods.split_at(pods.partition_point(|p| p.day == day));
-            pods = rest;
-            let (day_volumes, rest) = volumes.split_at(volumes.partition_point(|v| v.day == day));
-            volumes = rest;
-            Some(DayRows {
-                pods: day_pods,
-                volumes: day_volumes,
-            })
+        let days: BTreeSet<Day> = (self.pod_days.days.keys())
+            .chain(self.storage_days.days.keys())
+            .copied()
+            .collect();
+        days.into_iter().map(|day| DayRows {
+            pods: self.pod_days.of(day),
+            volumes: self.storage_days.of(day),
         })
     }
 
@@ -421,7 +512,7 @@ impl Inputs {
     /// The first day with daily pod-usage rows in the window (koku moves the start date up to
     /// it before deleting and summarising: spec §1.2 step 1).
     pub fn first_pod_day(&self) -> Option<Day> {
-        self.pod_days.iter().map(|p| p.day).min()
+        self.pod_days.first_day()
     }
 }
 
@@ -437,9 +528,7 @@ mod tests {
             pod: Some(pod),
             resource_id: None,
             labels: None,
-            seconds: [None; 8],
-            node_capacity_cpu_cores: None,
-            node_capacity_memory_bytes: None,
+            values: Doubles::from_fn(|_| None),
             node_role: None,
         }
     }
@@ -455,7 +544,7 @@ mod tests {
             csi_volume_handle: None,
             persistentvolume_labels: None,
             persistentvolumeclaim_labels: None,
-            values: [None; 4],
+            values: Doubles::from_fn(|_| None),
         }
     }
 
@@ -476,12 +565,15 @@ mod tests {
     fn days_come_in_order_and_keep_the_read_order_within_a_day() {
         // Read order: day 3 (pod 1), day 1 (pod 2), day 3 (pod 3), day 1 (pod 4); volumes on
         // day 2 only, and day 3 (pod 9). Within a day the read order stays (sums add alike).
-        let mut inputs = Inputs {
-            pod_days: vec![pod(3, 1), pod(1, 2), pod(3, 3), pod(1, 4)],
-            storage_days: vec![volume(3, 9), volume(2, 7), volume(2, 8)],
+        let inputs = Inputs {
+            pod_days: [pod(3, 1), pod(1, 2), pod(3, 3), pod(1, 4)]
+                .into_iter()
+                .collect(),
+            storage_days: [volume(3, 9), volume(2, 7), volume(2, 8)]
+                .into_iter()
+                .collect(),
             ..Inputs::default()
         };
-        inputs.sort_by_day();
         assert_eq!(
             days_of(&inputs),
             vec![
@@ -490,6 +582,17 @@ mod tests {
                 (vec![1, 3], vec![9]),
             ]
         );
+    }
+
+    #[test]
+    fn packed_doubles_keep_nulls_apart_from_zeros() {
+        let read = [Some(1.5), None, Some(0.0), None, Some(-2.0), Some(f64::MAX)];
+        let packed = Doubles::<6>::from_fn(|i| read[i]);
+        assert_eq!(packed.all(), read);
+        assert_eq!((packed.get(1), packed.get(2)), (None, Some(0.0)));
+        // All sixteen bits: the last value is kept, its NULL neighbour is not.
+        let wide = Doubles::<16>::from_fn(|i| (i % 2 == 1).then_some(i as f64));
+        assert_eq!((wide.get(14), wide.get(15)), (None, Some(15.0)));
     }
 
     #[test]

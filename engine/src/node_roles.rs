@@ -21,7 +21,7 @@ use crate::capacity::NullableFold;
 use crate::catalog::CatalogNode;
 use crate::compat::Compatibility;
 use crate::config::NodeRecord;
-use crate::inputs::{Inputs, NameId};
+use crate::inputs::{Inputs, NameId, NODE_CAPACITY_CPU_CORES};
 use crate::like::like_in;
 use crate::numeric::cents;
 
@@ -53,13 +53,15 @@ pub fn discover_nodes(inputs: &Inputs, compat: Compatibility) -> Vec<DiscoveredN
     }
     let labelled = labelled_nodes(inputs, compat);
     let mut seen: HashMap<(NameId, Option<NameId>), Seen> = HashMap::new();
-    for pod in &inputs.pod_days {
+    for pod in inputs.pod_days.iter() {
         let Some(node) = pod.node else { continue };
         if !labelled.contains_key(&node) {
             continue; // the WHERE on the label table makes koku's LEFT JOIN an inner join
         }
         let entry = seen.entry((node, pod.resource_id)).or_default();
-        entry.cores.maximize(pod.node_capacity_cpu_cores);
+        entry
+            .cores
+            .maximize(pod.values.get(NODE_CAPACITY_CPU_CORES));
         entry.operator_role = inputs.max_name(entry.operator_role, pod.node_role);
         entry.runs_api_server |= pod
             .namespace

@@ -12,8 +12,9 @@ use crate::capacity::{CapacitySeconds, NullableFold};
 use crate::compat::Compatibility;
 use crate::error::Result;
 use crate::inputs::{
-    DayRows, Inputs, NameId, PodDay, POD_CPU_EFFECTIVE, POD_CPU_LIMIT, POD_CPU_REQUEST,
-    POD_CPU_USAGE, POD_MEMORY_EFFECTIVE, POD_MEMORY_LIMIT, POD_MEMORY_REQUEST, POD_MEMORY_USAGE,
+    DayRows, Inputs, NameId, PodDay, NODE_CAPACITY_CPU_CORES, NODE_CAPACITY_MEMORY_BYTES,
+    POD_CPU_EFFECTIVE, POD_CPU_LIMIT, POD_CPU_REQUEST, POD_CPU_USAGE, POD_MEMORY_EFFECTIVE,
+    POD_MEMORY_LIMIT, POD_MEMORY_REQUEST, POD_MEMORY_USAGE, POD_METRICS,
 };
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
 use crate::labels::{LabelSetId, LabelSets};
@@ -24,7 +25,7 @@ use crate::window::{date_of_day, Day};
 /// The labels phase for Pod rows: filters every Pod-branch row's labels (each distinct text
 /// once), so that aggregation finds them cached.
 pub fn filter_pod_labels(inputs: &Inputs, labels: &mut LabelFilter) -> Result<()> {
-    for (pod, _) in pod_branch_rows(inputs, &inputs.pod_days) {
+    for (pod, _) in pod_branch_rows(inputs, inputs.pod_days.iter()) {
         labels.filtered(pod.labels, "pod_labels")?;
     }
     Ok(())
@@ -34,9 +35,9 @@ pub fn filter_pod_labels(inputs: &Inputs, labels: &mut LabelFilter) -> Result<()
 /// nodes (spec §3 Pod branch, §7.10).
 fn pod_branch_rows<'a>(
     inputs: &'a Inputs,
-    pods: &'a [PodDay],
+    pods: impl Iterator<Item = &'a PodDay>,
 ) -> impl Iterator<Item = (&'a PodDay, NameId)> {
-    pods.iter().filter_map(|pod| {
+    pods.filter_map(|pod| {
         pod.node
             .filter(|&n| !inputs.names.text(n).is_empty())
             .map(|node| (pod, node))
@@ -46,8 +47,8 @@ fn pod_branch_rows<'a>(
 /// A pod row's seconds with the effective columns filled as
 /// `coalesce(effective, greatest(usage, request))` (spec §3). Trino's `greatest` is NULL when an
 /// argument is NULL; PostgreSQL's ignores NULLs (spec §7.4, §9.3).
-fn effective_seconds(pod: &PodDay, compat: Compatibility) -> [Option<f64>; 8] {
-    let mut values = pod.seconds;
+fn effective_seconds(pod: &PodDay, compat: Compatibility) -> [Option<f64>; POD_METRICS] {
+    let mut values: [Option<f64>; POD_METRICS] = std::array::from_fn(|i| pod.values.get(i));
     for (effective, usage, request) in [
         (POD_CPU_EFFECTIVE, POD_CPU_USAGE, POD_CPU_REQUEST),
         (POD_MEMORY_EFFECTIVE, POD_MEMORY_USAGE, POD_MEMORY_REQUEST),
@@ -62,7 +63,7 @@ fn effective_seconds(pod: &PodDay, compat: Compatibility) -> [Option<f64>; 8] {
 /// The aggregates of one Pod group.
 #[derive(Debug, Default)]
 struct PodGroup {
-    seconds: [Option<f64>; 8],
+    seconds: [Option<f64>; POD_METRICS],
     node_capacity_cpu_cores: Option<f64>,
     node_capacity_memory_bytes: Option<f64>,
     resource_id: Option<NameId>,
@@ -82,7 +83,7 @@ pub fn pod_rows(
     let compat = labels.compat();
     let mut groups: HashMap<GroupKey, PodGroup> = HashMap::new();
 
-    for (pod, node) in pod_branch_rows(inputs, day.pods) {
+    for (pod, node) in pod_branch_rows(inputs, day.pods.iter()) {
         let pod_labels = labels.filtered(pod.labels, "pod_labels")?;
         let seconds = effective_seconds(pod, compat);
         let namespace = pod.namespace.map(|ns| inputs.names.text(ns));
@@ -99,10 +100,10 @@ pub fn pod_rows(
                     }
                     group
                         .node_capacity_cpu_cores
-                        .maximize(pod.node_capacity_cpu_cores);
+                        .maximize(pod.values.get(NODE_CAPACITY_CPU_CORES));
                     group
                         .node_capacity_memory_bytes
-                        .maximize(pod.node_capacity_memory_bytes);
+                        .maximize(pod.values.get(NODE_CAPACITY_MEMORY_BYTES));
                     group.cost_category_id = group.cost_category_id.max(*category);
                     group.resource_id = inputs.max_name(group.resource_id, pod.resource_id);
                 }

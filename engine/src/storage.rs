@@ -108,7 +108,7 @@ fn push_distinct<T: PartialEq>(items: &mut Vec<T>, item: T) {
 
 /// The labels phase for Storage rows: filters every PV and PVC label text once.
 pub fn filter_volume_labels(inputs: &Inputs, labels: &mut LabelFilter) -> Result<()> {
-    for volume in &inputs.storage_days {
+    for volume in inputs.storage_days.iter() {
         labels.filtered(volume.persistentvolume_labels, "persistentvolume_labels")?;
         labels.filtered(
             volume.persistentvolumeclaim_labels,
@@ -207,7 +207,7 @@ fn add_volume(
     node_count: Option<usize>,
     category: Option<i32>,
 ) {
-    let v = &volume.values;
+    let v = volume.values.all();
     group.capacity_bytes.maximize(v[PVC_CAPACITY_BYTES]);
     group
         .capacity_byte_seconds

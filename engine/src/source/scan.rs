@@ -38,11 +38,8 @@ pub struct MonthScan<'a> {
 impl MonthScan<'_> {
     /// Reads every file of `table` in the partition, keeping rows whose `columns[0]` (the
     /// `interval_start` timestamp) falls in the window, and folds them into one `P` per file.
-    ///
-    /// Files are read concurrently on the tokio runtime (decoding spreads over its worker
-    /// threads). Returns the partials with their files' full names
-    /// ([`ObjectSource::object_name`]), sorted; an empty vector means the table has no file in
-    /// this partition. From PostgreSQL, the table is the one "file" ([`super::TableSource::scan`]).
+    /// Returns the partials with their files' full names ([`ObjectSource::object_name`]), sorted;
+    /// an empty vector means the table has no file in this partition.
     pub async fn table<P, I, F>(
         &self,
         table: Table,
@@ -50,6 +47,35 @@ impl MonthScan<'_> {
         init: I,
         fold: F,
     ) -> Result<Vec<(String, P)>>
+    where
+        P: Send + 'static,
+        I: Fn() -> P + Send + Sync + 'static,
+        F: Fn(&mut P, &Batch) -> Result<()> + Send + Sync + 'static,
+    {
+        let mut partials = Vec::new();
+        self.each_file(table, columns, init, fold, |file, partial| {
+            partials.push((file, partial));
+            Ok(())
+        })
+        .await?;
+        Ok(partials)
+    }
+
+    /// [`MonthScan::table`], handing each file's partial to `consume` as soon as it and every
+    /// file before it are read, in the order of the files' full names: a caller that reduces
+    /// the partials holds only the few files being read at a time, not the table.
+    ///
+    /// Files are read concurrently on the tokio runtime (decoding spreads over its worker
+    /// threads), twice as many at a time as there are cores. From PostgreSQL, the table is the
+    /// one "file" ([`super::TableSource::scan`]).
+    pub async fn each_file<P, I, F>(
+        &self,
+        table: Table,
+        columns: &'static [ColumnSpec],
+        init: I,
+        fold: F,
+        mut consume: impl FnMut(String, P) -> Result<()>,
+    ) -> Result<()>
     where
         P: Send + 'static,
         I: Fn() -> P + Send + Sync + 'static,
@@ -69,15 +95,18 @@ impl MonthScan<'_> {
                     .scan(table, columns, partition, window, init, fold)
                     .await?;
                 progress.inc(1);
-                return Ok(partials);
+                return partials
+                    .into_iter()
+                    .try_for_each(|(file, partial)| consume(file, partial));
             }
         };
+        // Sorted by path, hence by full name.
         let files = source.list(&partition.prefix(table)).await?;
         progress.inc_length(files.len() as u64);
         let init = Arc::new(init);
         let fold = Arc::new(fold);
         let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
-        let mut partials: Vec<(String, P)> = futures::stream::iter(files)
+        let mut partials = futures::stream::iter(files)
             .map(|meta| {
                 let (source, init, fold) = (source.clone(), init.clone(), fold.clone());
                 let progress = progress.clone();
@@ -92,14 +121,13 @@ impl MonthScan<'_> {
                     Ok::<_, Error>((file, partial))
                 })
             })
-            .buffer_unordered(concurrency)
-            .map(|joined| {
-                joined.map_err(|e| Error::Internal(format!("a read task failed: {e}")))?
-            })
-            .try_collect()
-            .await?;
-        partials.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(partials)
+            .buffered(concurrency);
+        while let Some(joined) = partials.next().await {
+            let (file, partial) =
+                joined.map_err(|e| Error::Internal(format!("a read task failed: {e}")))??;
+            consume(file, partial)?;
+        }
+        Ok(())
     }
 }
 
