@@ -7,7 +7,7 @@
 //! The result is an unscaled `i128` (value × 10^15), which every sink uses: the Parquet sink as
 //! `Decimal128(33, 15)`, the CSV sink as text, the PostgreSQL sink as binary `NUMERIC`.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::compat::Compatibility;
 
@@ -102,72 +102,133 @@ fn round_to_places(x: f64, places: u32, compat: Compatibility) -> Result<i128, N
     if !x.is_finite() {
         return Err(NumericError::NotFinite(x.to_string()));
     }
-    let (negative, digits, exponent) = match compat {
-        Compatibility::Trino => shortest_decimal(x),
-        Compatibility::Postgres => significant_15(x),
+    let decimal = match compat {
+        Compatibility::Trino => Decimal::shortest(x),
+        Compatibility::Postgres => Decimal::significant_15(x),
     };
     // value = d1.d2d3... × 10^exponent; digit i (0-based) has weight 10^(exponent - i). Keep the
     // digits of weight >= 10^-places, then round half up on the first dropped digit, the one of
     // weight 10^-(places+1). When even the first digit weighs less, that digit is an implicit
     // zero: the value rounds to 0 (5.6e-17 is 0.000000000000000, not 1e-15).
-    let first_dropped = exponent + places as i32 + 1;
+    let first_dropped = decimal.exponent + places as i32 + 1;
     let kept = first_dropped.max(0) as usize;
     let mut unscaled: i128 = 0;
     for i in 0..kept {
-        let digit = digits.get(i).copied().unwrap_or(0) as i128;
         unscaled = unscaled
             .checked_mul(10)
-            .and_then(|u| u.checked_add(digit))
+            .and_then(|u| u.checked_add(decimal.digit(i) as i128))
             .ok_or_else(|| NumericError::TooLarge(x.to_string()))?;
     }
-    if first_dropped >= 0 && digits.get(kept).is_some_and(|&d| d >= 5) {
+    if first_dropped >= 0 && decimal.digit(kept) >= 5 {
         unscaled += 1;
     }
-    Ok(if negative { -unscaled } else { unscaled })
+    Ok(if decimal.negative {
+        -unscaled
+    } else {
+        unscaled
+    })
 }
 
-/// `x` as Trino's cast reads it: the shortest decimal that reads back as `x` (Java's
-/// `Double.toString`), the even last digit where two are equally near (`131029125931.515625`
-/// is `…51562`, where Rust's own formatting gives `…51563`: ryu breaks ties as Java does).
-/// Returns the sign, the digits d1 d2 … and the exponent e of value = d1.d2… × 10^e.
-fn shortest_decimal(x: f64) -> (bool, Vec<u8>, i32) {
-    let mut buffer = ryu::Buffer::new();
-    let text = buffer.format_finite(x);
-    let (mantissa, power) = match text.split_once('e') {
-        Some((mantissa, power)) => (mantissa, power.parse().expect("ryu's exponent")),
-        None => (text, 0),
-    };
-    let negative = mantissa.starts_with('-');
-    let mantissa = mantissa.trim_start_matches('-');
-    let before_point = mantissa.split('.').next().unwrap_or("").len() as i32;
-    let all: Vec<u8> = mantissa
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect();
-    let Some(first) = all.iter().position(|&d| d != 0) else {
-        return (negative, Vec::new(), 0);
-    };
-    // The digit at index i of `all` has weight 10^(before_point - 1 - i + power).
-    (
-        negative,
-        all[first..].to_vec(),
-        before_point - 1 - first as i32 + power,
-    )
+/// A double's decimal digits d1 d2 … dn, the first not zero (none for zero), and the exponent e
+/// of value = ±d1.d2… × 10^e. Held on the stack: a run rounds every metric of every row.
+struct Decimal {
+    negative: bool,
+    /// A formatted double has at most 24 characters, so at most 24 digits.
+    digits: [u8; 24],
+    len: usize,
+    exponent: i32,
 }
 
-/// `x` as the PostgreSQL port's cast reads it: 15 significant digits, correctly rounded (C's
-/// `%.15g`). Returns what [`shortest_decimal`] returns.
-fn significant_15(x: f64) -> (bool, Vec<u8>, i32) {
-    let text = format!("{x:.14e}");
-    let (mantissa, exponent) = text.split_once('e').expect("{:e} always has an exponent");
-    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
-    let digits = mantissa
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect();
-    (mantissa.starts_with('-'), digits, exponent)
+impl Decimal {
+    /// `x` as Trino's cast reads it: the shortest decimal that reads back as `x` (Java's
+    /// `Double.toString`), the even last digit where two are equally near
+    /// (`131029125931.515625` is `…51562`, where Rust's own formatting gives `…51563`: ryu
+    /// breaks ties as Java does).
+    fn shortest(x: f64) -> Decimal {
+        let mut buffer = ryu::Buffer::new();
+        Decimal::parse(buffer.format_finite(x))
+    }
+
+    /// `x` as the PostgreSQL port's cast reads it: 15 significant digits, correctly rounded
+    /// (C's `%.15g`).
+    fn significant_15(x: f64) -> Decimal {
+        let mut text = StackText::default();
+        write!(text, "{x:.14e}").expect("a formatted double fits 32 bytes");
+        Decimal::parse(text.as_str())
+    }
+
+    /// Reads `[-]digits[.digits][e[-]power]`, as ryu and `{:e}` write a finite double.
+    fn parse(text: &str) -> Decimal {
+        let mut decimal = Decimal {
+            negative: text.starts_with('-'),
+            digits: [0; 24],
+            len: 0,
+            exponent: 0,
+        };
+        let (mantissa, power) = match text.split_once('e') {
+            Some((mantissa, power)) => (mantissa, power.parse().expect("a decimal exponent")),
+            None => (text, 0),
+        };
+        // Mantissa digit i (counting every digit, leading zeros too) has weight
+        // 10^(before_point - 1 - i + power).
+        let mut seen = 0i32;
+        let mut before_point = None;
+        let mut first = None;
+        for byte in mantissa.bytes() {
+            match byte {
+                b'0'..=b'9' => {
+                    if first.is_none() && byte != b'0' {
+                        first = Some(seen);
+                    }
+                    if first.is_some() {
+                        decimal.digits[decimal.len] = byte - b'0';
+                        decimal.len += 1;
+                    }
+                    seen += 1;
+                }
+                b'.' => before_point = Some(seen),
+                _ => {} // the sign
+            }
+        }
+        if let Some(first) = first {
+            decimal.exponent = before_point.unwrap_or(seen) - 1 - first + power;
+        }
+        decimal
+    }
+
+    /// Digit `i` (0-based), zero past the last.
+    fn digit(&self, i: usize) -> u8 {
+        if i < self.len {
+            self.digits[i]
+        } else {
+            0
+        }
+    }
+}
+
+/// Formatted text on the stack, for the 22 characters of a double in `{:.14e}`.
+#[derive(Default)]
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("formatting writes UTF-8")
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// A node's cores as `reporting_ocp_nodes.node_capacity_cpu_cores` (numeric(18,2)) stores the
