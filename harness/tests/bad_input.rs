@@ -13,14 +13,15 @@
 //! covered by the fixtures `fixtures/pod_label_reports_*.yaml`.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::StringArray;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use ocp_engine::error::{Error, Problem, Service};
-use ocp_engine::run::{Output, PostgresTarget};
+use ocp_engine::run::{run, Output, PhaseReport, PostgresTarget, RunObserver};
+use ocp_engine::source::ScanProgress;
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::parquet_writer::POD_USAGE;
 use ocp_harness::synth::{KokuTables, NodeLabelsDailyRow, PodUsageDailyRow, PodUsageHourlyRow};
@@ -122,6 +123,44 @@ async fn unparsable_labels_name_the_file_and_the_column() {
         text_everywhere("node_labels", "zone=east"),
     );
     case.assert_rejected(&request, column_problem(&file, "node_labels"))
+        .await;
+}
+
+/// Records the phases a run finishes.
+struct FinishedPhases {
+    progress: ScanProgress,
+    names: Mutex<Vec<&'static str>>,
+}
+
+impl RunObserver for FinishedPhases {
+    fn progress(&self) -> &ScanProgress {
+        &self.progress
+    }
+
+    fn phase_finished(&self, phase: &PhaseReport) {
+        self.names.lock().unwrap().push(phase.name);
+    }
+}
+
+/// Every label text is parsed in the labels phase, before the sink opens: a text Trino's cast
+/// fails on stops the run there, before any day is aggregated and before the month's DELETE.
+#[tokio::test]
+async fn unparsable_pod_labels_stop_the_run_before_aggregating() {
+    let case = Case::new("labels_phase", small_month()).await;
+    let request = case.request();
+    let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", "zone=east"));
+    let observer = FinishedPhases {
+        progress: ScanProgress::hidden(),
+        names: Mutex::new(Vec::new()),
+    };
+    match run(&request, &observer).await {
+        Err(Error::Input { problem, .. }) => {
+            assert_eq!(problem, column_problem(&file, "pod_labels"))
+        }
+        other => panic!("expected bad pod labels, got {other:?}"),
+    }
+    assert_eq!(*observer.names.lock().unwrap(), ["read"]);
+    case.assert_unchanged("a run stopped in the labels phase")
         .await;
 }
 
