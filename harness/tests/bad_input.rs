@@ -24,7 +24,9 @@ use ocp_engine::run::{run, Output, PhaseReport, PostgresTarget, RunObserver};
 use ocp_engine::source::ScanProgress;
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::parquet_writer::POD_USAGE;
-use ocp_harness::synth::{KokuTables, NodeLabelsDailyRow, PodUsageDailyRow, PodUsageHourlyRow};
+use ocp_harness::synth::{
+    KokuTables, NodeLabelsDailyRow, PodUsageDailyRow, PodUsageHourlyRow, StorageUsageDailyRow,
+};
 
 // The tenant-schema machinery the bad-input suites share (harness/tests/common/case.rs); each
 // suite uses a part of it.
@@ -40,6 +42,10 @@ fn pod_usage_daily(t: KokuTables) -> Vec<PodUsageDailyRow> {
 
 fn pod_usage_hourly(t: KokuTables) -> Vec<PodUsageHourlyRow> {
     t.pod_usage
+}
+
+fn storage_usage_daily(t: KokuTables) -> Vec<StorageUsageDailyRow> {
+    t.storage_usage_daily
 }
 
 fn node_labels_daily(t: KokuTables) -> Vec<NodeLabelsDailyRow> {
@@ -145,21 +151,27 @@ impl RunObserver for FinishedPhases {
 /// Every label text is parsed in the labels phase, before the sink opens: a text Trino's cast
 /// fails on stops the run there, before any day is aggregated and before the month's DELETE.
 #[tokio::test]
-async fn unparsable_pod_labels_stop_the_run_before_aggregating() {
+async fn unparsable_labels_stop_the_run_before_aggregating() {
     let case = Case::new("labels_phase", small_month()).await;
-    let request = case.request();
-    let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", "zone=east"));
+    let bad = "zone=east";
+    let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", bad));
+    assert_stopped_in_labels_phase(&case, &file, "pod_labels").await;
+    case.restore();
+    let column = "persistentvolume_labels";
+    let file = case.rewrite(storage_usage_daily, text_everywhere(column, bad));
+    assert_stopped_in_labels_phase(&case, &file, column).await;
+}
+
+async fn assert_stopped_in_labels_phase(case: &Case, file: &str, column: &str) {
     let observer = FinishedPhases {
         progress: ScanProgress::hidden(),
         names: Mutex::new(Vec::new()),
     };
-    match run(&request, &observer).await {
-        Err(Error::Input { problem, .. }) => {
-            assert_eq!(problem, column_problem(&file, "pod_labels"))
-        }
-        other => panic!("expected bad pod labels, got {other:?}"),
+    match run(&case.request(), &observer).await {
+        Err(Error::Input { problem, .. }) => assert_eq!(problem, column_problem(file, column)),
+        other => panic!("expected bad {column}, got {other:?}"),
     }
-    assert_eq!(*observer.names.lock().unwrap(), ["read"]);
+    assert_eq!(*observer.names.lock().unwrap(), ["read"], "{column}");
     case.assert_unchanged("a run stopped in the labels phase")
         .await;
 }
