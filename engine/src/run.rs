@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::catalog::{report_period, Catalog, ReportPeriod};
 use crate::compat::Compatibility;
 use crate::config::InlineCatalog;
-use crate::daily::{DayAggregator, KeptRows};
+use crate::daily::{DayAggregator, DaySummary, KeptRows};
 use crate::error::{Error, Result};
 use crate::inputs::read_inputs;
 use crate::label_joins::{CostCategories, JoinedLabels, LabelFilter};
@@ -325,18 +325,24 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
     write += started.elapsed();
     let mut counts = RowCounts::default();
     let mut kept = request.keep_rows.then(KeptRows::default);
-    for day in inputs.days() {
+    // Each day is aggregated while the day before is encoded for the sink, one beside the other
+    // on the cores; then that day is sent. The last turn has no day to aggregate and encodes the
+    // last day. Each phase's time is its own, so the two overlap.
+    let mut previous = DaySummary::default();
+    for day in inputs.days().map(Some).chain([None]) {
+        let (rows, encoded) = rayon::join(
+            || timed(&mut aggregate, || day.map(|day| days.rows(day)).transpose()),
+            || timed(&mut write, || sink.encode(&previous.all())),
+        );
+        let encoded = encoded?;
         let started = Instant::now();
-        let rows = days.rows(day)?;
-        aggregate += started.elapsed();
-        let started = Instant::now();
-        let day_rows = rows.all();
-        sink.rows(&day_rows).await?;
+        sink.send(encoded).await?;
         write += started.elapsed();
-        counts.add(&day_rows);
+        counts.add(&previous.all());
         if let Some(kept) = &mut kept {
-            kept.add(rows);
+            kept.add(previous);
         }
+        previous = rows?.unwrap_or_default();
     }
     drop(days);
     drop(labels);
@@ -391,6 +397,14 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
             source_uuid: identity.source_uuid,
         },
     })
+}
+
+/// Runs `work`, adding its time to `total`.
+fn timed<T>(total: &mut Duration, work: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = work();
+    *total += started.elapsed();
+    result
 }
 
 /// Opens where the rows go: the output file, or the month's transaction in PostgreSQL with the

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use ocp_engine::capacity::{HourlyCapacity, NodeCapacity};
 use ocp_engine::compat::Compatibility;
@@ -28,8 +28,8 @@ use ocp_engine::labels::{filter_labels, parse_labels, EnabledKeys, LabelSetId, L
 use ocp_engine::node_roles::{discover_nodes, record_nodes, role_lookup, RoleLookup};
 use ocp_engine::numeric::Numeric;
 use ocp_engine::pod::{filter_pod_labels, pod_rows};
-use ocp_engine::sink::postgres::{pg_type, Cell};
-use ocp_engine::sink::{prepare, prepare_row, PreparedRow, RunIdentity, COLUMNS};
+use ocp_engine::sink::postgres::{encode_row, pg_type};
+use ocp_engine::sink::{prepare, prepare_row, RunIdentity, COLUMNS};
 use ocp_engine::source::{Batch, MonthScan, Partition, S3Settings, ScanProgress, Source, Table};
 use ocp_engine::storage::{filter_volume_labels, storage_rows};
 use ocp_engine::summary::SummaryRow;
@@ -40,7 +40,7 @@ use ocp_harness::synth::koku_tables::{koku_labels_json, operator_label_string};
 use ocp_harness::synth::{generate, write_cluster, ClusterModel, LabelPeriod, Scale};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 /// The seed `just bench` generates its months with.
@@ -416,22 +416,6 @@ fn identity(model: &ClusterModel) -> RunIdentity {
     }
 }
 
-/// One row of a binary COPY as the PostgreSQL sink hands it over (tokio-postgres'
-/// `BinaryCopyInWriter`): field count, then each field's length (-1 for NULL) and bytes, each
-/// cell encoded by the sink's own `Cell`.
-fn encode_row(row: &PreparedRow, identity: &RunIdentity, types: &[Type], out: &mut BytesMut) {
-    out.put_i16(COLUMNS.len() as i16);
-    for (column, ty) in COLUMNS.iter().zip(types) {
-        let at = out.len();
-        out.put_i32(0);
-        let cell = Cell(column.value(row, identity));
-        let length = match cell.to_sql_checked(ty, out).expect("every cell encodes") {
-            IsNull::Yes => -1,
-            IsNull::No => (out.len() - at - 4) as i32,
-        };
-        out[at..at + 4].copy_from_slice(&length.to_be_bytes());
-    }
-}
 
 /// The typical month's rows (Pod, Storage, unallocated) encoded for COPY into a buffer, no
 /// server: `encode` from rows already prepared (rounded, labels as JSON, uuid drawn),

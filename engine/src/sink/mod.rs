@@ -9,6 +9,7 @@ pub mod postgres;
 
 use std::borrow::Borrow;
 
+use bytes::Bytes;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use uuid::Uuid;
@@ -25,11 +26,22 @@ pub enum MonthSink<'c> {
 }
 
 impl MonthSink<'_> {
-    /// Hands over the rows of one day.
-    pub async fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
+    /// The CPU half of handing over a day's rows, which waits on no server and so can run beside
+    /// the next day's aggregation: a file writes them; PostgreSQL gets them as binary COPY data
+    /// for [`MonthSink::send`].
+    pub fn encode(&mut self, rows: &[&SummaryRow]) -> Result<Vec<Bytes>> {
         match self {
-            MonthSink::File(sink) => sink.rows(rows),
-            MonthSink::Postgres(write) => write.rows(rows).await,
+            MonthSink::File(sink) => sink.rows(rows).map(|()| Vec::new()),
+            MonthSink::Postgres(write) => write.encode(rows),
+        }
+    }
+
+    /// The I/O half: what [`MonthSink::encode`] made, into the month's COPY (nothing for a
+    /// file).
+    pub async fn send(&mut self, encoded: Vec<Bytes>) -> Result<()> {
+        match self {
+            MonthSink::File(_) => Ok(()),
+            MonthSink::Postgres(write) => write.send(encoded).await,
         }
     }
 

@@ -8,14 +8,15 @@
 use std::error::Error as StdError;
 use std::pin::Pin;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use chrono::{DateTime, NaiveDate, Utc};
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use futures::SinkExt;
+use rayon::prelude::*;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::{Client, CopyInSink, Transaction};
 use uuid::Uuid;
 
-use super::{prepare, Kind, PreparedRow, RunIdentity, Value, COLUMNS, PREPARE_CHUNK};
+use super::{prepare_row, Kind, PreparedRow, RunIdentity, Value, COLUMNS, PREPARE_CHUNK};
 use crate::catalog::{query_error, run_cluster_sql};
 use crate::compat::Compatibility;
 use crate::error::Result;
@@ -47,12 +48,15 @@ pub struct WriteCounts {
 }
 
 /// The month's write, open: in one transaction, the node step recorded and the month's old rows
-/// deleted, then a binary COPY into which each day's rows go as the day is computed. Nothing is
+/// deleted, then a binary COPY into which each day's rows go as the day is computed (encoded by
+/// [`MonthWrite::encode`], which needs no connection and can run beside other work, then sent by
+/// [`MonthWrite::send`]). Nothing is
 /// visible to others until [`MonthWrite::commit`]; dropping it, or any error, rolls everything back
 /// (the connection's end does the same for a killed process), so a month is never half written.
 pub struct MonthWrite<'c> {
     tx: Transaction<'c>,
-    copy: Pin<Box<BinaryCopyInWriter>>,
+    copy: Pin<Box<CopyInSink<Bytes>>>,
+    types: Vec<Type>,
     schema: String,
     identity: RunIdentity,
     compat: Compatibility,
@@ -101,43 +105,51 @@ impl<'c> MonthWrite<'c> {
             ))
             .await
             .map_err(|e| failed(SUMMARY_TABLE, e))?;
-        let types: Vec<Type> = COLUMNS.iter().map(|c| pg_type(c.kind())).collect();
-        Ok(MonthWrite {
+        let mut write = MonthWrite {
             tx,
-            copy: Box::pin(BinaryCopyInWriter::new(sink, &types)),
+            copy: Box::pin(sink),
+            types: COLUMNS.iter().map(|c| pg_type(c.kind())).collect(),
             schema: schema.to_string(),
             identity: identity.clone(),
             compat,
             deleted,
-        })
+        };
+        write.send(vec![Bytes::from_static(COPY_HEADER)]).await?;
+        Ok(write)
     }
 
-    /// Copies `rows`, rounded and encoded [`PREPARE_CHUNK`] at a time (the prepared form of a
-    /// whole day never sits in memory); a value koku could not store fails, naming the row and
-    /// the column.
-    pub async fn rows(&mut self, rows: &[&SummaryRow]) -> Result<()> {
-        for chunk in rows.chunks(PREPARE_CHUNK) {
-            self.copy_prepared(&prepare(chunk, self.compat)?).await?;
-        }
-        Ok(())
+    /// `rows` as binary COPY data, [`PREPARE_CHUNK`] rows to a buffer, the chunks rounded and
+    /// encoded across the cores; a value koku could not store fails, naming the row and the
+    /// column (the first such row in order).
+    pub fn encode(&self, rows: &[&SummaryRow]) -> Result<Vec<Bytes>> {
+        let chunks: Vec<Result<Bytes>> = rows
+            .par_chunks(PREPARE_CHUNK)
+            .map(|chunk| {
+                let mut out = BytesMut::new();
+                for row in chunk {
+                    let row = prepare_row(row, self.compat)?;
+                    encode_row(&row, &self.identity, &self.types, &mut out);
+                }
+                Ok(out.freeze())
+            })
+            .collect();
+        chunks.into_iter().collect()
     }
 
-    /// Encodes prepared `rows` into the COPY, one after another.
-    async fn copy_prepared(&mut self, rows: &[PreparedRow<'_>]) -> Result<()> {
-        for row in rows {
-            let values: Vec<Cell> = COLUMNS
-                .iter()
-                .map(|c| Cell(c.value(row, &self.identity)))
-                .collect();
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+    /// Sends encoded COPY data to the server.
+    pub async fn send(&mut self, data: Vec<Bytes>) -> Result<()> {
+        for bytes in data {
             self.copy
                 .as_mut()
-                .write(&refs)
+                .feed(bytes)
                 .await
                 .map_err(|e| query_error(&self.schema, SUMMARY_TABLE, e))?;
         }
-        Ok(())
+        self.copy
+            .as_mut()
+            .flush()
+            .await
+            .map_err(|e| query_error(&self.schema, SUMMARY_TABLE, e))
     }
 
     /// Ends the COPY, records the run in `ocp_engine_runs` and commits: the month is replaced.
@@ -151,6 +163,10 @@ impl<'c> MonthWrite<'c> {
             ..
         } = self;
         let failed = |what: &str, e| query_error(&schema, what, e);
+        copy.as_mut()
+            .send(Bytes::from_static(COPY_TRAILER))
+            .await
+            .map_err(|e| failed(SUMMARY_TABLE, e))?;
         let inserted = copy
             .as_mut()
             .finish()
@@ -188,6 +204,28 @@ impl<'c> MonthWrite<'c> {
 
 /// The table the rows go to.
 const SUMMARY_TABLE: &str = "reporting_ocpusagelineitem_daily_summary";
+
+/// The start of binary COPY data: the signature, no flags, no header extension (PostgreSQL's
+/// manual, COPY "Binary Format").
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of binary COPY data: a field count of -1.
+const COPY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// One row of binary COPY data: its field count, then each field's length (-1 for NULL) and
+/// bytes, `types` giving each column's wire type.
+pub fn encode_row(row: &PreparedRow, identity: &RunIdentity, types: &[Type], out: &mut BytesMut) {
+    out.put_i16(COLUMNS.len() as i16);
+    for (column, ty) in COLUMNS.iter().zip(types) {
+        let at = out.len();
+        out.put_i32(0);
+        let cell = Cell(column.value(row, identity));
+        let length = match cell.to_sql(ty, out).expect("every cell encodes") {
+            IsNull::Yes => -1,
+            IsNull::No => (out.len() - at - 4) as i32,
+        };
+        out[at..at + 4].copy_from_slice(&length.to_be_bytes());
+    }
+}
 
 /// Writes what koku's node step does to `reporting_ocp_nodes`, as [`crate::node_roles::record_nodes`]
 /// decided it (spec §6.4): each filled role into its row (by `uuid`), each added row into the
