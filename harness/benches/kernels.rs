@@ -416,7 +416,6 @@ fn identity(model: &ClusterModel) -> RunIdentity {
     }
 }
 
-
 /// The typical month's rows (Pod, Storage, unallocated) encoded for COPY into a buffer, no
 /// server: `encode` from rows already prepared (rounded, labels as JSON, uuid drawn),
 /// `prepare_encode` as the sink does it, each row prepared as it is copied.
