@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::compat::Compatibility;
 use crate::error::{Error, Problem, Result};
-use crate::postgres::redact_password;
+use crate::redact::redact_password;
 
 /// The whole config file. Every section is optional so that flags can supply what is missing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use ocp_engine::error::{Error, Problem};
-use ocp_engine::postgres::redact_password;
+use ocp_engine::redact::redact_password;
 use ocp_engine::run::{Output, PhaseReport, RunObserver, RunReport, RunRequest};
 use ocp_engine::source::ScanProgress;
 

@@ -17,6 +17,7 @@ pub mod like;
 pub mod month_lock;
 pub mod numeric;
 pub mod postgres;
+pub mod redact;
 pub mod resolve;
 pub mod run;
 pub mod source;

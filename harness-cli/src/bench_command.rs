@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use ocp_engine::config::ConfigFile;
-use ocp_engine::postgres::redact_password;
+use ocp_engine::redact::redact_password;
 use ocp_engine::resolve::{resolve_request, Overrides};
 use ocp_harness::bench::{self, TrinoRound};
 use ocp_harness::onprem_tables::load_parquet_tree;

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ocp_engine::postgres::{connect, redact_password};
+use ocp_engine::postgres::connect;
+use ocp_engine::redact::redact_password;
 use ocp_harness::onprem_tables::load_parquet_tree;
 
 #[derive(clap::Args)]

@@ -24,7 +24,8 @@ use tokio_postgres::Client;
 use super::columns::{Batch, ColumnKind, ColumnSpec};
 use super::{Partition, Table, BATCH_ROWS};
 use crate::error::{Error, Result, Service};
-use crate::postgres::{connect, describe, quote_ident, redact_password};
+use crate::postgres::{connect, describe, quote_ident};
+use crate::redact::redact_password;
 use crate::window::{date_of_day, DayWindow};
 
 /// A PostgreSQL database and the tenant schema holding koku's on-prem line-item tables.

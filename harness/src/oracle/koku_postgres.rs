@@ -49,7 +49,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use ocp_engine::postgres::{describe, quote_ident, redact_password};
+use ocp_engine::postgres::{describe, quote_ident};
+use ocp_engine::redact::redact_password;
 use ocp_engine::summary::Metric;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
