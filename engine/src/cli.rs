@@ -334,7 +334,7 @@ fn print_report(request: &RunRequest, report: &RunReport) {
     println!(
         "{:<10} {:>10.3} {:>12}",
         "total",
-        report.total_elapsed().as_secs_f64(),
+        report.elapsed.as_secs_f64(),
         mib(report.peak_rss_bytes())
     );
 }

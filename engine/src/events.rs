@@ -97,10 +97,7 @@ impl RunLog {
         self.emit(
             "INFO",
             "run_finished",
-            format!(
-                "wrote {rows} rows in {:.3} s",
-                report.total_elapsed().as_secs_f64()
-            ),
+            format!("wrote {rows} rows in {:.3} s", report.elapsed.as_secs_f64()),
             object(report_json(request, report)),
         );
     }
@@ -277,7 +274,7 @@ pub fn report_json(request: &RunRequest, report: &RunReport) -> Value {
         "rows_per_data_source": counts(&rows),
         "rows_deleted": report.rows_deleted,
         "phases": phases,
-        "total_seconds": report.total_elapsed().as_secs_f64(),
+        "total_seconds": report.elapsed.as_secs_f64(),
         "peak_rss_bytes": report.peak_rss_bytes(),
     })
 }

@@ -104,6 +104,8 @@ pub struct RunReport {
     /// Rows deleted from PostgreSQL (0 for a file output).
     pub rows_deleted: u64,
     pub phases: Vec<PhaseReport>,
+    /// From the run's start to its end. Not the phases' sum: aggregate and write overlap.
+    pub elapsed: Duration,
     /// The rows, when the request asked to keep them ([`RunRequest::keep_rows`]; otherwise
     /// empty): Pod rows and Storage rows each by natural key, then unallocated rows by node and
     /// day.
@@ -122,10 +124,6 @@ pub struct RunConstants {
 }
 
 impl RunReport {
-    pub fn total_elapsed(&self) -> Duration {
-        self.phases.iter().map(|p| p.elapsed).sum()
-    }
-
     pub fn peak_rss_bytes(&self) -> Option<u64> {
         self.phases.iter().filter_map(|p| p.peak_rss_bytes).max()
     }
@@ -213,6 +211,7 @@ pub fn validate_dates(start: NaiveDate, end: NaiveDate) -> Result<()> {
 /// each phase as it ends (a [`ScanProgress`] alone is an observer of progress only).
 pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<RunReport> {
     validate_dates(request.start, request.end)?;
+    let run_started = Instant::now();
     let started_at = Utc::now();
     let run_id = Uuid::new_v4();
     observer.started(run_id);
@@ -389,6 +388,7 @@ pub async fn run(request: &RunRequest, observer: &dyn RunObserver) -> Result<Run
         rows_per_data_source: counts,
         rows_deleted,
         phases: phases.done,
+        elapsed: run_started.elapsed(),
         rows: kept.map(KeptRows::into_rows).unwrap_or_default(),
         constants: RunConstants {
             report_period_id: identity.report_period_id,

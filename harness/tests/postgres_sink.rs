@@ -216,7 +216,16 @@ fn numeric_text(literal: &str) -> String {
 async fn rows_written_carry_the_hand_computed_values() {
     let scenario = Scenario::write(model()).expect("write the scenario");
     let tenant = Tenant::fresh("sink_rows", &scenario.model).await;
+    let called = std::time::Instant::now();
     let report = tenant.run(&scenario).await;
+    let call = called.elapsed();
+
+    // The phases in order, and the run's own time: at least any phase's (aggregate and write
+    // overlap, so not their sum) and at most the call's.
+    let names: Vec<&str> = report.phases.iter().map(|p| p.name).collect();
+    assert_eq!(names, ["read", "labels", "aggregate", "write"]);
+    assert!(report.phases.iter().all(|p| p.elapsed <= report.elapsed));
+    assert!(report.elapsed <= call, "{:?} > {call:?}", report.elapsed);
 
     // Grain (spec §0.1, §3 statement 2): one Pod row per (day, namespace, node, labels):
     // (10th, shop, node-a), (10th, shop, node-b), (11th, shop, node-a),

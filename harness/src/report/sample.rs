@@ -65,6 +65,7 @@ fn engine_run() -> RunReport {
             phase("aggregate", 60, 56),
             phase("write", 30, 50),
         ],
+        elapsed: Duration::from_millis(240),
         rows: Vec::new(),
         constants: RunConstants {
             report_period_id: 1,
