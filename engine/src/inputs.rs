@@ -178,26 +178,10 @@ impl<T: Daily> ByDay<T> {
     }
 }
 
-impl<T: Daily> FromIterator<T> for ByDay<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(records: I) -> Self {
-        let mut by_day = ByDay::default();
-        records.into_iter().for_each(|r| by_day.push(r));
-        by_day
-    }
-}
-
 impl<T> ByDay<T> {
     /// Every record, day after day.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.days.values().flatten()
-    }
-
-    pub fn len(&self) -> usize {
-        self.days.values().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.days.is_empty()
     }
 
     /// The records of `day` (none when it has none).
@@ -565,15 +549,13 @@ mod tests {
     fn days_come_in_order_and_keep_the_read_order_within_a_day() {
         // Read order: day 3 (pod 1), day 1 (pod 2), day 3 (pod 3), day 1 (pod 4); volumes on
         // day 2 only, and day 3 (pod 9). Within a day the read order stays (sums add alike).
-        let inputs = Inputs {
-            pod_days: [pod(3, 1), pod(1, 2), pod(3, 3), pod(1, 4)]
-                .into_iter()
-                .collect(),
-            storage_days: [volume(3, 9), volume(2, 7), volume(2, 8)]
-                .into_iter()
-                .collect(),
-            ..Inputs::default()
-        };
+        let mut inputs = Inputs::default();
+        for record in [pod(3, 1), pod(1, 2), pod(3, 3), pod(1, 4)] {
+            inputs.pod_days.push(record);
+        }
+        for record in [volume(3, 9), volume(2, 7), volume(2, 8)] {
+            inputs.storage_days.push(record);
+        }
         assert_eq!(
             days_of(&inputs),
             vec![

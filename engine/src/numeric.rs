@@ -196,13 +196,9 @@ impl Decimal {
         decimal
     }
 
-    /// Digit `i` (0-based), zero past the last.
+    /// Digit `i` (0-based), zero past the last (the unused places of `digits` are zeros).
     fn digit(&self, i: usize) -> u8 {
-        if i < self.len {
-            self.digits[i]
-        } else {
-            0
-        }
+        self.digits.get(i).copied().unwrap_or(0)
     }
 }
 
