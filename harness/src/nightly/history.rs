@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::Night;
+use super::{json_lines, Night};
 
 /// The nights of the history at `path`, as written; no file is no nights. A line that is not a
 /// night fails, naming the line: a history is not silently shortened.
@@ -14,14 +14,7 @@ pub fn read(path: &Path) -> Result<Vec<Night>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("{}, line {}: not a night: {e}", path.display(), i + 1))
-        })
-        .collect()
+    json_lines(&text, path, "not a night: ")
 }
 
 /// `history` with `night` in it: replacing the night of the same date if there is one, sorted by

@@ -117,6 +117,23 @@ pub struct ScaleFigures {
     pub ratios: Ratios,
 }
 
+/// Each non-blank line of `text` (the file at `path`) parsed as JSON, in order. A line that does
+/// not parse fails, naming the file and the line, its message after `what`.
+fn json_lines<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &std::path::Path,
+    what: &str,
+) -> Result<Vec<T>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| format!("{}, line {}: {what}{e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
 /// The ratios of one scale; lower is better for all of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ratios {

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::{
-    CompareOutcome, CriterionMedian, MutationScore, Night, PropertyRun, Ratios, ScaleFigures, Step,
-    StepStatus,
+    json_lines, CompareOutcome, CriterionMedian, MutationScore, Night, PropertyRun, Ratios,
+    ScaleFigures, Step, StepStatus,
 };
 
 /// `run.json`, written by `just nightly` before its first step.
@@ -220,14 +220,7 @@ fn read_steps(path: &Path) -> Result<Vec<StepLine>, String> {
             path.display()
         )
     })?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| format!("{}, line {}: {e}", path.display(), i + 1))
-        })
-        .collect()
+    json_lines(&text, path, "")
 }
 
 /// The night's date from its folder's name, which `just nightly` makes the UTC date.
