@@ -12,6 +12,7 @@
 //! Every test has its own schema, so they run in parallel on the shared server.
 
 use chrono::NaiveDate;
+use ocp_engine::compat::Compatibility;
 use ocp_engine::error::{Error, Problem, Service};
 use ocp_engine::postgres::{koku_tables_sql, quote_ident};
 use ocp_engine::run::{CatalogSource, Output, PostgresTarget, RunReport, RunRequest};
@@ -421,6 +422,77 @@ async fn rows_written_carry_the_hand_computed_values() {
         run.get::<_, serde_json::Value>(6),
         serde_json::json!({ "Pod": 7 })
     );
+}
+
+/// Values whose decimal text is not plain digits: below 1, below 10^-5 (which the shortest
+/// decimal writes with an exponent, `9.313225746154785e-10`) and negative. Each must reach
+/// `numeric(33,15)` with its exact 15 places in both variants (spec §3 statement 4, §7.3; §9.3 for
+/// the port's 15 significant digits). The hand cluster above has only whole hours of whole
+/// cores, so none of its values is one of these.
+///
+/// One node (1 core, 1 GiB) on one day, one pod `hog` in `shop` for hour 0 using 2 cores,
+/// requesting none, and 1 byte of memory:
+/// - Pod row: cpu usage = effective = 2 core × 3600 s / 3600 = 2; memory 1 B × 3600 s / 3600 /
+///   2^30 = 2^-30 = 9.31322574615478515625e-10 GiB-hours. Trino: shortest decimal
+///   9.313225746154785e-10, at 15 places 0.000000000931322|5746… → 0.000000000931323; the port:
+///   15 significant digits 9.31322574615479e-10 → the same 15 places.
+/// - Unallocated row (worker, spec §3 statement 3, unclamped §6.4): cpu usage = effective =
+///   1 − 2 = −1; memory 1 − 2^-30 = 0.999999999068677425384521484375 (exact in a double);
+///   shortest decimal 0.9999999990686774, 15 places 0.999999999068677|4 → 0.999999999068677;
+///   the port's 15 significant digits give the same.
+#[tokio::test]
+async fn values_below_one_tiny_and_negative_keep_their_places() {
+    let mut model = ClusterModel::empty(2026, 3, 10, 10);
+    model.nodes = vec![NodeModel {
+        name: "node-a".to_string(),
+        resource_id: "i-0aaa".to_string(),
+        cpu_cores: 1.0,
+        memory_bytes: GIB,
+        labels: Vec::new(),
+    }];
+    let mut hog = PodModel::new("hog", "shop", "node-a", vec![0]);
+    hog.cpu_usage_cores = 2.0;
+    hog.memory_usage_bytes = 1.0;
+    model.pods = vec![hog];
+    let scenario = Scenario::write(model).expect("write the scenario");
+    let expected = [
+        [
+            "Worker unallocated",
+            "-1.000000000000000",
+            "-1.000000000000000",
+            "0.999999999068677",
+        ],
+        [
+            "shop",
+            "2.000000000000000",
+            "2.000000000000000",
+            "0.000000000931323",
+        ],
+    ];
+    for compatibility in Compatibility::ALL {
+        let tenant = Tenant::fresh("sink_places", &scenario.model).await;
+        let mut request = tenant.request(&scenario);
+        request.compatibility = compatibility;
+        run_quietly(&request)
+            .await
+            .unwrap_or_else(|e| panic!("the {compatibility:?} run fails: {e}"));
+        let rows = tenant
+            .client
+            .query(
+                &format!(
+                    "SELECT ARRAY[namespace, pod_usage_cpu_core_hours::text, \
+                            pod_effective_usage_cpu_core_hours::text, \
+                            pod_usage_memory_gigabyte_hours::text] \
+                     FROM {} ORDER BY namespace COLLATE \"C\"",
+                    tenant.table(SUMMARY)
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        let actual: Vec<Vec<String>> = rows.iter().map(|r| r.get(0)).collect();
+        assert_eq!(actual, expected, "{compatibility:?}");
+    }
 }
 
 #[tokio::test]
