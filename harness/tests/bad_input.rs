@@ -107,8 +107,9 @@ async fn wrong_column_type_names_the_file_the_column_and_the_type() {
 }
 
 /// What aborts Trino's `cast(json_parse(x) as map(varchar, varchar))` (spec §6.1, §7 item 13):
-/// not JSON (including `''` and the operator's `label_k:v|...` form that koku converts), a nested
-/// value. A key given twice does not: Trino 476 keeps its last value (docs/semantics.md).
+/// not JSON (including `''` and the operator's `label_k:v|...` form that koku converts), JSON
+/// that is not an object, a nested value. A key given twice does not: Trino 476 keeps its last
+/// value (docs/semantics.md).
 #[tokio::test]
 async fn unparsable_labels_name_the_file_and_the_column() {
     let case = Case::new("bad_labels", small_month()).await;
@@ -117,6 +118,7 @@ async fn unparsable_labels_name_the_file_and_the_column() {
         r#"{"app": "web""#,
         "label_app:web|label_tier:db",
         "",
+        r#"["app", "web"]"#,
         r#"{"app": {"name": "web"}}"#,
     ] {
         let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", text));

@@ -17,6 +17,7 @@ mod common;
 
 use common::*;
 use ocp_engine::error::Error;
+use ocp_engine::labels::LabelMap;
 use ocp_engine::summary::{DataSource, Metric, SummaryRow};
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::koku_tables::{koku_tables, pod_usage_daily};
@@ -134,4 +135,51 @@ async fn ranges_across_months_or_backwards_are_input_errors() {
             ),
         }
     }
+}
+
+/// §6.1 koku's `cast(json_parse(pod_labels) as map(varchar, varchar))`, with the texts a real
+/// Trino 476 gave (docs/semantics.md "label JSON to map", `trino.rs`'s
+/// `label_texts_parse_or_fail_as_trino_casts_them`): a boolean becomes `true`/`false`, an
+/// integer its digits as written, and any other number Trino's double-to-varchar text, shortest
+/// digits in scientific form with a fraction digit (`1.5` → `1.5E0`, `100.0` → `1.0E2`, `1e-4` →
+/// `1.0E-4`, `-0.0` → `-0E0`). koku's ingest writes string values only, so the daily and hourly
+/// files are edited to hold these; the negative integer is the case where "fits i64" and "fits
+/// u64" part.
+#[tokio::test]
+async fn label_values_that_are_not_strings_become_trinos_text() {
+    let text = r#"{"on": true, "off": false, "n": 12, "neg": -3, "half": 1.5,
+        "hundred": 100.0, "tiny": 1e-4, "zero": -0.0, "app": "web"}"#;
+    let expected = [
+        ("app", "web"),
+        ("half", "1.5E0"),
+        ("hundred", "1.0E2"),
+        ("n", "12"),
+        ("neg", "-3"),
+        ("off", "false"),
+        ("on", "true"),
+        ("tiny", "1.0E-4"),
+        ("zero", "-0E0"),
+    ];
+    let mut m = one_day();
+    m.enabled_tag_keys = expected.iter().map(|(k, _)| k.to_string()).collect();
+    m.nodes.push(node("alpha", 4.0, 16.0, vec![]));
+    m.pods
+        .push(pod("web", "shop", "alpha", hours(0..24), 1.0, 1.0));
+    let scenario = Scenario::write(m.clone()).expect("model writes");
+
+    let mut tables = koku_tables(&m);
+    for r in tables.pod_usage.iter_mut() {
+        r.pod_labels = text.to_string();
+    }
+    let daily = pod_usage_daily(&tables.pod_usage);
+    let (root, account, source) = (scenario.root(), &m.account, &m.source_uuid);
+    write_table(root, account, source, &tables.pod_usage).expect("hourly rewritten");
+    write_table(root, account, source, &daily).expect("daily rewritten");
+
+    let rows = rows_of(scenario.run().await);
+    let expected: LabelMap = expected
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(only_row(&rows).pod_labels, Some(expected));
 }
