@@ -109,21 +109,26 @@ async fn wrong_column_type_names_the_file_the_column_and_the_type() {
 /// What aborts Trino's `cast(json_parse(x) as map(varchar, varchar))` (spec §6.1, §7 item 13):
 /// not JSON (including `''` and the operator's `label_k:v|...` form that koku converts), JSON
 /// that is not an object, a nested value. A key given twice does not: Trino 476 keeps its last
-/// value (docs/semantics.md).
+/// value (docs/semantics.md). Where the engine, not the JSON reader, finds the fault (JSON that
+/// is not an object of scalars), its message says what a label text must be.
 #[tokio::test]
 async fn unparsable_labels_name_the_file_and_the_column() {
     let case = Case::new("bad_labels", small_month()).await;
     let request = case.request();
-    for text in [
-        r#"{"app": "web""#,
-        "label_app:web|label_tier:db",
-        "",
-        r#"["app", "web"]"#,
-        r#"{"app": {"name": "web"}}"#,
+    for (text, says) in [
+        (r#"{"app": "web""#, None),
+        ("label_app:web|label_tier:db", None),
+        ("", None),
+        (r#"["app", "web"]"#, Some("expected a JSON object")),
+        (r#"{"app": {"name": "web"}}"#, Some("not a string")),
     ] {
         let file = case.rewrite(pod_usage_daily, text_everywhere("pod_labels", text));
-        case.assert_rejected(&request, column_problem(&file, "pod_labels"))
+        let message = case
+            .assert_rejected(&request, column_problem(&file, "pod_labels"))
             .await;
+        if let Some(says) = says {
+            assert!(message.contains(says), "{says:?} missing from: {message}");
+        }
         case.restore();
     }
     let file = case.rewrite(

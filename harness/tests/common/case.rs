@@ -166,22 +166,25 @@ impl Case {
     }
 
     /// Runs `request`, asserts bad input of kind `expected` (whose message names its place:
-    /// [`Error::place`]), and that PostgreSQL is as the good run left it.
-    pub async fn assert_rejected(&self, request: &RunRequest, expected: Problem) {
-        match run_quietly(request).await {
+    /// [`Error::place`]), and that PostgreSQL is as the good run left it. Returns the message,
+    /// for a test whose rule is also what the message says.
+    pub async fn assert_rejected(&self, request: &RunRequest, expected: Problem) -> String {
+        let message = match run_quietly(request).await {
             Err(Error::Input { problem, message }) => {
                 assert_eq!(problem, expected, "{message}");
                 for place in Error::place(&problem) {
                     assert!(message.contains(place), "{place:?} missing from: {message}");
                 }
+                message
             }
             Err(other) => panic!("expected bad input ({expected:?}), got {other:?}"),
             Ok(report) => panic!(
                 "expected bad input ({expected:?}), the run wrote {} rows",
                 report.rows.len()
             ),
-        }
+        };
         self.assert_unchanged("a rejected run").await;
+        message
     }
 
     /// The folder of one of koku's tables (`report_type`, daily or hourly) for the model's
