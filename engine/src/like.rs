@@ -58,8 +58,8 @@ fn matches_from(value: &[char], pattern: &[Token]) -> bool {
     while v < value.len() {
         match pattern.get(p) {
             Some(Token::AnyRun) => {
-                last_percent = Some((p + 1, v));
                 p += 1;
+                last_percent = Some((p, v));
             }
             Some(Token::AnyOne) => {
                 v += 1;
@@ -72,9 +72,9 @@ fn matches_from(value: &[char], pattern: &[Token]) -> bool {
             _ => match last_percent {
                 // Let the last % swallow one more character and retry from there.
                 Some((after, start)) => {
-                    last_percent = Some((after, start + 1));
-                    p = after;
                     v = start + 1;
+                    p = after;
+                    last_percent = Some((after, v));
                 }
                 None => return false,
             },
