@@ -6,6 +6,8 @@
 //! - a '' node with capacity needs koku's hourly and daily files edited after they are written
 //!   (koku itself writes zero capacity for a nodeless pod; that case is
 //!   `fixtures/pod_without_node_is_dropped.yaml`);
+//! - label values that are JSON booleans or numbers need the files edited too (a fixture's labels
+//!   are strings, as koku's ingest writes them);
 //! - the run's window and its refusals are about the request, not the cluster (a fixture is
 //!   always run over all its days);
 //! - an error kind is not a row.
