@@ -24,7 +24,7 @@ use ocp_engine::summary::{DataSource, Metric, SummaryRow};
 use ocp_harness::scenario::{run_quietly, Scenario};
 use ocp_harness::synth::koku_tables::{koku_tables, pod_usage_daily};
 use ocp_harness::synth::model::GIB;
-use ocp_harness::synth::{write_table, ClusterModel};
+use ocp_harness::synth::{write_table, ClusterModel, PodUsageHourlyRow};
 
 /// The engine's Pod-branch rows of a run (not the unallocated rows; these models have no
 /// volumes).
@@ -44,6 +44,18 @@ fn only_row(rows: &[SummaryRow]) -> &SummaryRow {
     &rows[0]
 }
 
+/// Rewrites the scenario's hourly and daily pod-usage files with each hourly row passed through
+/// `edit`, the daily rows derived from the edited hourly ones as koku's ingest derives them.
+fn rewrite_pod_usage(scenario: &Scenario, edit: impl FnMut(&mut PodUsageHourlyRow)) {
+    let m = &scenario.model;
+    let mut tables = koku_tables(m);
+    tables.pod_usage.iter_mut().for_each(edit);
+    let daily = pod_usage_daily(&tables.pod_usage);
+    let (root, account, source) = (scenario.root(), &m.account, &m.source_uuid);
+    write_table(root, account, source, &tables.pod_usage).expect("hourly rewritten");
+    write_table(root, account, source, &daily).expect("daily rewritten");
+}
+
 /// §3 Pod branch and §6.2: a pod with node `''` gives no row (`li.node != ''`), but the
 /// capacity CTEs have no node filter, so the `''` node's hourly capacity is in cluster capacity.
 /// koku writes zero capacity for a nodeless pod (`fixtures/pod_without_node_is_dropped.yaml`), so
@@ -60,17 +72,14 @@ async fn pod_without_node_is_dropped_but_counts_in_cluster_capacity() {
     let scenario = Scenario::write(m.clone()).expect("model writes");
 
     // Same day with capacity on the '' rows: rewrite that day's pod-usage files.
-    let mut tables = koku_tables(&m);
-    for r in tables.pod_usage.iter_mut().filter(|r| r.node.is_empty()) {
-        r.node_capacity_cpu_cores = 2.0;
-        r.node_capacity_cpu_core_seconds = 2.0 * 3600.0;
-        r.node_capacity_memory_bytes = 4.0 * GIB;
-        r.node_capacity_memory_byte_seconds = 4.0 * GIB * 3600.0;
-    }
-    let daily = pod_usage_daily(&tables.pod_usage);
-    let (root, account, source) = (scenario.root(), &m.account, &m.source_uuid);
-    write_table(root, account, source, &tables.pod_usage).expect("hourly rewritten");
-    write_table(root, account, source, &daily).expect("daily rewritten");
+    rewrite_pod_usage(&scenario, |r| {
+        if r.node.is_empty() {
+            r.node_capacity_cpu_cores = 2.0;
+            r.node_capacity_cpu_core_seconds = 2.0 * 3600.0;
+            r.node_capacity_memory_bytes = 4.0 * GIB;
+            r.node_capacity_memory_byte_seconds = 4.0 * GIB * 3600.0;
+        }
+    });
 
     let rows = rows_of(scenario.run().await);
     let row = only_row(&rows); // still no row for node '' (§3 Pod branch, §7.10)
@@ -169,14 +178,7 @@ async fn label_values_that_are_not_strings_become_trinos_text() {
         .push(pod("web", "shop", "alpha", hours(0..24), 1.0, 1.0));
     let scenario = Scenario::write(m.clone()).expect("model writes");
 
-    let mut tables = koku_tables(&m);
-    for r in tables.pod_usage.iter_mut() {
-        r.pod_labels = text.to_string();
-    }
-    let daily = pod_usage_daily(&tables.pod_usage);
-    let (root, account, source) = (scenario.root(), &m.account, &m.source_uuid);
-    write_table(root, account, source, &tables.pod_usage).expect("hourly rewritten");
-    write_table(root, account, source, &daily).expect("daily rewritten");
+    rewrite_pod_usage(&scenario, |r| r.pod_labels = text.to_string());
 
     let rows = rows_of(scenario.run().await);
     let expected: LabelMap = expected
@@ -184,4 +186,39 @@ async fn label_values_that_are_not_strings_become_trinos_text() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     assert_eq!(only_row(&rows).pod_labels, Some(expected));
+}
+
+/// §3 Pod branch: the row of a (day, namespace, node, labels) group takes `max(resource_id)` of
+/// its pods' daily rows: the greatest text, whichever pod holds it. Three pods of `shop` on
+/// `alpha` report the resource ids `i-a`, `i-b` and `i-c` (a node replaced under the same name
+/// would); the ids are rotated among the pods over three runs, so that the greatest is read
+/// first, in the middle and last whatever order the engine reads pods in. Each run gives one
+/// row with `i-c`.
+#[tokio::test]
+async fn a_pod_group_takes_the_greatest_resource_id() {
+    let mut m = one_day();
+    m.nodes.push(node("alpha", 4.0, 16.0, vec![]));
+    let pods = ["p1", "p2", "p3"];
+    for name in pods {
+        m.pods
+            .push(pod(name, "shop", "alpha", hours(0..24), 1.0, 1.0));
+    }
+    let scenario = Scenario::write(m.clone()).expect("model writes");
+    let ids = ["i-a", "i-b", "i-c"];
+    for rotation in 0..ids.len() {
+        rewrite_pod_usage(&scenario, |r| {
+            let pod_index = pods
+                .iter()
+                .position(|p| *p == r.pod)
+                .expect("one of the model's pods");
+            r.resource_id = ids[(pod_index + rotation) % ids.len()].to_string();
+        });
+
+        let rows = rows_of(scenario.run().await);
+        assert_eq!(
+            only_row(&rows).resource_id.as_deref(),
+            Some("i-c"),
+            "rotation {rotation}"
+        );
+    }
 }
