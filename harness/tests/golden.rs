@@ -8,12 +8,17 @@
 //!
 //! Every fixture is also run through the reference query (DuckDB oracle), which must agree, in
 //! Trino and in every koku variant the fixture's `expect:` block names: a snapshot accepted by
-//! mistake would have to fool the oracle too. The hand-computed `expect:` blocks themselves are
-//! checked by `expectations.rs`.
+//! mistake would have to fool the oracle too. So must the Parquet file each run writes (its
+//! `summary.parquet`, read back): what a site's `--out` file holds is held to the oracle as the
+//! run's own rows are. The hand-computed `expect:` blocks themselves are checked by
+//! `expectations.rs`.
+
+use std::collections::BTreeMap;
 
 use ocp_engine::compat::Compatibility;
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::fixture::{fixture_files, render_rows, Fixture};
+use ocp_harness::oracle::duckdb::summary_rows_in;
 use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
 use ocp_harness::scenario::{run_quietly, Scenario};
 
@@ -67,18 +72,34 @@ async fn every_fixture_agrees_with_the_reference_query() {
             let report = run_quietly(&request).await.unwrap_or_else(|e| {
                 panic!("fixture {name} ({compatibility}): the engine failed: {e}")
             });
-            let engine: Vec<ComparableRow> = ComparableRow::of_run(&report);
+            let written = summary_rows_in(&scenario.path("summary.parquet"))
+                .unwrap_or_else(|e| panic!("fixture {name} ({compatibility}): {e}"));
             let params =
                 QueryParams::from_request(&request).expect("a local folder, inline catalog");
             let expected = oracle.run(&params).unwrap_or_else(|e| {
                 panic!("fixture {name} ({compatibility}): the oracle failed: {e}")
             });
-            let comparison = compare(&engine, &expected.rows, &Tolerance::ENGINE_PRECISION);
-            assert!(
-                comparison.within_tolerance(),
-                "fixture {name} ({compatibility}): engine and reference query differ: {:#?}",
-                comparison.verdict
-            );
+            // The run's own count of rows per data source (its report and `ocp_engine_runs`)
+            // is the oracle's.
+            let mut oracle_counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for row in &expected.rows {
+                *oracle_counts.entry(&row.key.data_source).or_default() += 1;
+            }
+            let reported: BTreeMap<&str, usize> =
+                report.rows_per_data_source.iter().copied().collect();
+            assert_eq!(reported, oracle_counts, "fixture {name} ({compatibility})");
+            for (engine, what) in [
+                (ComparableRow::of_run(&report), "the run's rows"),
+                (written, "the file the run wrote"),
+            ] {
+                let comparison = compare(&engine, &expected.rows, &Tolerance::ENGINE_PRECISION);
+                assert!(
+                    comparison.within_tolerance(),
+                    "fixture {name} ({compatibility}): {what} and the reference query differ: \
+                     {:#?}",
+                    comparison.verdict
+                );
+            }
         }
     }
 }

@@ -316,6 +316,13 @@ fn joined(reader: Option<JoinHandle<String>>) -> String {
         .unwrap_or_default()
 }
 
+/// The summary rows of a Parquet file with koku's column names, as the reference query's
+/// result and the engine's output file (`--out x.parquet`: decimals, dates, text) both carry
+/// them: what an oracle's rows are compared with can be the file a run wrote.
+pub fn summary_rows_in(path: &Path) -> Result<Vec<ComparableRow>, OracleError> {
+    read_result(path, rows_of)
+}
+
 /// The rows of a result file, each batch read by `read`.
 fn read_result<T>(
     path: &Path,
