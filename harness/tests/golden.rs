@@ -14,13 +14,18 @@
 //! `expectations.rs`.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 
 use ocp_engine::compat::Compatibility;
+use ocp_engine::run::Output;
+use ocp_engine::sink::file::CSV_NULL;
 use ocp_harness::compare::{compare, ComparableRow, Tolerance};
 use ocp_harness::fixture::{fixture_files, render_rows, Fixture};
-use ocp_harness::oracle::duckdb::summary_rows_in;
+use ocp_harness::oracle::duckdb::{summary_rows_in, summary_rows_of};
 use ocp_harness::oracle::{DuckDbOracle, Oracle, QueryParams};
 use ocp_harness::scenario::{run_quietly, Scenario};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use regex::Regex;
 
 #[tokio::test]
 async fn every_fixture_matches_its_golden_rows() {
@@ -101,5 +106,51 @@ async fn every_fixture_agrees_with_the_reference_query() {
                 );
             }
         }
+    }
+}
+
+/// `--out x.csv` writes the rows `--out x.parquet` writes: every fixture's run into each, the CSV
+/// read back with the Parquet file's column types (koku's decimals, dates and text) and its NULL
+/// marker, both compared at the engine's precision. The claimless-volume fixture holds '' and
+/// NULL text in one row (namespace and claim '', node NULL), which an empty field for NULL would
+/// have merged.
+#[tokio::test]
+async fn every_fixtures_csv_output_holds_its_parquet_rows() {
+    for path in fixture_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = Scenario::write(fixture.model()).expect("the fixture's files are written");
+        let parquet = scenario.path("summary.parquet");
+        let csv = scenario.path("summary.csv");
+        let mut request = scenario.request();
+        for out in [&parquet, &csv] {
+            request.output = Output::File(out.clone());
+            run_quietly(&request)
+                .await
+                .unwrap_or_else(|e| panic!("fixture {name} into {}: {e}", out.display()));
+        }
+        let from_parquet = summary_rows_in(&parquet).expect("the Parquet output reads");
+        let schema = ParquetRecordBatchReaderBuilder::try_new(File::open(&parquet).unwrap())
+            .expect("a Parquet file")
+            .schema()
+            .clone();
+        let null = Regex::new(&format!("^{}$", regex::escape(CSV_NULL))).unwrap();
+        let reader = arrow::csv::ReaderBuilder::new(schema)
+            .with_header(true)
+            .with_null_regex(null)
+            .build(File::open(&csv).expect("the CSV output exists"))
+            .expect("a CSV reader");
+        let mut from_csv = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap_or_else(|e| panic!("fixture {name}: the CSV reads: {e}"));
+            from_csv.extend(summary_rows_of(&batch).expect("koku's columns"));
+        }
+        assert!(!from_parquet.is_empty(), "fixture {name} wrote no rows");
+        let comparison = compare(&from_csv, &from_parquet, &Tolerance::ENGINE_PRECISION);
+        assert!(
+            comparison.within_tolerance(),
+            "fixture {name}: the CSV and Parquet outputs differ: {:#?}",
+            comparison.verdict
+        );
     }
 }

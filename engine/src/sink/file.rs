@@ -21,6 +21,11 @@ use crate::numeric::{PRECISION, SCALE};
 use crate::summary::SummaryRow;
 use crate::window::day_of_date;
 
+/// How a CSV output writes NULL: PostgreSQL's marker, so that an empty text (a claimless
+/// volume's namespace and claim are '', spec §3 Storage branch) is not read back as NULL, nor NULL
+/// as ''. koku's text never holds it. Loaded with `COPY … (FORMAT csv, HEADER, NULL '\N')`.
+pub const CSV_NULL: &str = "\\N";
+
 /// The file formats, chosen by the output path's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -158,7 +163,9 @@ impl FileSink {
                     .map_err(|e| sink.failed(&e))?
             }
             FileFormat::Csv => {
-                let mut writer = arrow::csv::Writer::new(file);
+                let mut writer = arrow::csv::WriterBuilder::new()
+                    .with_null(CSV_NULL.to_string())
+                    .build(file);
                 writer.write(&columns).map_err(|e| sink.failed(&e))?;
                 FormatWriter::Csv(writer)
             }

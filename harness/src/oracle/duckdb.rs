@@ -134,7 +134,7 @@ impl Oracle for DuckDbOracle {
     }
 
     fn run(&self, query: &QueryParams) -> Result<OracleRun, OracleError> {
-        let (script, rows, child) = self.run_in_temp_dir(query, script, rows_of)?;
+        let (script, rows, child) = self.run_in_temp_dir(query, script, summary_rows_of)?;
         Ok(OracleRun {
             rows,
             elapsed: child.elapsed,
@@ -320,7 +320,7 @@ fn joined(reader: Option<JoinHandle<String>>) -> String {
 /// result and the engine's output file (`--out x.parquet`: decimals, dates, text) both carry
 /// them: what an oracle's rows are compared with can be the file a run wrote.
 pub fn summary_rows_in(path: &Path) -> Result<Vec<ComparableRow>, OracleError> {
-    read_result(path, rows_of)
+    read_result(path, summary_rows_of)
 }
 
 /// The rows of a result file, each batch read by `read`.
@@ -379,7 +379,7 @@ fn nodes_of(batch: &RecordBatch) -> Result<Vec<NodeRecord>, String> {
 }
 
 /// The batch's rows, columns found by name (koku's column names) and cast to the types read.
-fn rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
+pub fn summary_rows_of(batch: &RecordBatch) -> Result<Vec<ComparableRow>, String> {
     let column = |name: &str, ty: DataType| column_as(batch, name, ty);
     let text = |name: &str| column(name, DataType::Utf8);
     let data_source = text("data_source")?;
