@@ -5,14 +5,13 @@
 //! `ocp_engine_runs`. Any failure rolls the
 //! whole transaction back, so a month is never left half written.
 
-use std::error::Error as StdError;
 use std::pin::Pin;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::SinkExt;
 use rayon::prelude::*;
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{Client, CopyInSink, Transaction};
 use uuid::Uuid;
 
@@ -218,8 +217,7 @@ pub fn encode_row(row: &PreparedRow, identity: &RunIdentity, types: &[Type], out
     for (column, ty) in COLUMNS.iter().zip(types) {
         let at = out.len();
         out.put_i32(0);
-        let cell = Cell(column.value(row, identity));
-        let length = match cell.to_sql(ty, out).expect("every cell encodes") {
+        let length = match encode_value(&column.value(row, identity), ty, out) {
             IsNull::Yes => -1,
             IsNull::No => (out.len() - at - 4) as i32,
         };
@@ -282,48 +280,27 @@ pub fn pg_type(kind: Kind) -> Type {
     }
 }
 
-/// A [`Value`] in PostgreSQL's binary format.
-#[derive(Debug)]
-pub struct Cell<'a>(pub Value<'a>);
-
-impl ToSql for Cell<'_> {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-        match &self.0 {
-            Value::Uuid(u) => u.to_sql(ty, out),
-            Value::Int(i) => i.to_sql(ty, out),
-            Value::Text(t) => t.to_sql(ty, out),
-            Value::Date(d) => d.to_sql(ty, out),
-            Value::Json(None) | Value::Numeric(None) => Ok(IsNull::Yes),
-            Value::Json(Some(text)) => {
-                // jsonb binary format: version byte 1, then the JSON text.
-                out.put_u8(1);
-                out.put_slice(text.as_bytes());
-                Ok(IsNull::No)
-            }
-            Value::Numeric(Some(n)) => {
-                put_numeric(*n, out);
-                Ok(IsNull::No)
-            }
+/// Appends `value` to `out` in PostgreSQL's binary format of the wire type `ty` (its column's
+/// [`pg_type`]); whether it is NULL.
+fn encode_value(value: &Value, ty: &Type, out: &mut BytesMut) -> IsNull {
+    let encoded = match value {
+        Value::Uuid(u) => u.to_sql(ty, out),
+        Value::Int(i) => i.to_sql(ty, out),
+        Value::Text(t) => t.to_sql(ty, out),
+        Value::Date(d) => d.to_sql(ty, out),
+        Value::Json(None) | Value::Numeric(None) => Ok(IsNull::Yes),
+        Value::Json(Some(text)) => {
+            // jsonb binary format: version byte 1, then the JSON text.
+            out.put_u8(1);
+            out.put_slice(text.as_bytes());
+            Ok(IsNull::No)
         }
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        [
-            Type::UUID,
-            Type::INT4,
-            Type::VARCHAR,
-            Type::DATE,
-            Type::JSONB,
-            Type::NUMERIC,
-        ]
-        .contains(ty)
-    }
-
-    to_sql_checked!();
+        Value::Numeric(Some(n)) => {
+            put_numeric(*n, out);
+            Ok(IsNull::No)
+        }
+    };
+    encoded.expect("uuid, int4, text and date values encode")
 }
 
 /// PostgreSQL's binary NUMERIC: digit count, weight, sign, display scale, base-10000 digits.
