@@ -440,6 +440,9 @@ async fn rows_written_carry_the_hand_computed_values() {
 ///   1 − 2 = −1; memory 1 − 2^-30 = 0.999999999068677425384521484375 (exact in a double);
 ///   shortest decimal 0.9999999990686774, 15 places 0.999999999068677|4 → 0.999999999068677;
 ///   the port's 15 significant digits give the same.
+/// - cpu request: the pod requests none, 0 (no base-10000 digits on the wire; PostgreSQL stores
+///   a zero as 0 whatever sign it is sent with, checked with the sign flipped); the unallocated
+///   request is 1 − 0 = 1.
 #[tokio::test]
 async fn values_below_one_tiny_and_negative_keep_their_places() {
     let mut model = ClusterModel::empty(2026, 3, 10, 10);
@@ -461,12 +464,14 @@ async fn values_below_one_tiny_and_negative_keep_their_places() {
             "-1.000000000000000",
             "-1.000000000000000",
             "0.999999999068677",
+            "1.000000000000000",
         ],
         [
             "shop",
             "2.000000000000000",
             "2.000000000000000",
             "0.000000000931323",
+            "0.000000000000000",
         ],
     ];
     for compatibility in Compatibility::ALL {
@@ -482,7 +487,8 @@ async fn values_below_one_tiny_and_negative_keep_their_places() {
                 &format!(
                     "SELECT ARRAY[namespace, pod_usage_cpu_core_hours::text, \
                             pod_effective_usage_cpu_core_hours::text, \
-                            pod_usage_memory_gigabyte_hours::text] \
+                            pod_usage_memory_gigabyte_hours::text, \
+                            pod_request_cpu_core_hours::text] \
                      FROM {} ORDER BY namespace COLLATE \"C\"",
                     tenant.table(SUMMARY)
                 ),
