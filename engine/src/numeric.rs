@@ -238,6 +238,9 @@ impl fmt::Write for StackText {
 /// assert_eq!(cents(1.005), Some(101));
 /// assert_eq!(cents(4.001), Some(400));
 /// assert_eq!(cents(f64::NAN), None);
+/// // numeric(18,2) holds less than 10^16 (in hundredths, less than 10^18).
+/// assert_eq!(cents(999_999_999_999_999.0), Some(99_999_999_999_999_900));
+/// assert_eq!(cents(1e16), None);
 /// ```
 pub fn cents(x: f64) -> Option<i64> {
     round_to_places(x, 2, Compatibility::Postgres)
